@@ -1,0 +1,49 @@
+"""The one place configuration is read: environment variables (and an optional .env file).
+
+The seed's variable names (MODEL_A_PATH, MODEL_B_PATH, MODEL_NAME, NUM_CLASSES, DEVICE,
+LM_STUDIO_ENDPOINT, LM_STUDIO_MODEL, LOG_LEVEL) keep working unchanged.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", protected_namespaces=())
+
+    # Weights and models
+    weights_dir: Path = PROJECT_ROOT / "weights"
+    profile: str = Field("auto", description="Ensemble profile from weights/manifest.json, or 'auto'.")
+    model_a_path: Path | None = None
+    model_b_path: Path | None = None
+    model_name: str = "seresnext101_32x8d"
+    num_classes: int = 7
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    hf_repo: str = "huseyincavus/ham10k_platform"
+
+    # Image intake limits
+    max_image_bytes: int = 10 * 1024 * 1024
+    max_image_pixels: int = 50_000_000
+    min_image_side: int = 32
+
+    # LLM (any OpenAI-compatible server)
+    llm_base_url: str | None = None
+    llm_model: str | None = None
+    llm_api_key: str = "not-needed"
+    lm_studio_endpoint: str | None = None
+    lm_studio_model: str | None = None
+
+    log_level: str = "INFO"
+
+
+@cache
+def get_settings() -> Settings:
+    return Settings()

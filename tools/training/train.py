@@ -1,0 +1,131 @@
+"""Fine-tune one ensemble member on the training split (the other splits never take a step)."""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from safetensors.torch import save_file
+from tqdm import tqdm
+
+from tools.catalogue import catalogue
+from tools.metrics import summary
+from tools.training.backbones import LITE_MEAN, LITE_STD, pretrained_lite
+from tools.training.data import augmentation, load_or_make_split, normalise, preload, read_labels
+from tools.training.recipes import Recipe
+
+
+def pick_device(requested: str = "auto") -> torch.device:
+    if requested == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(requested)
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def class_weights(labels: torch.Tensor, power: float) -> torch.Tensor:
+    counts = torch.bincount(labels, minlength=len(catalogue().classes)).float().clamp(min=1)
+    w = counts.pow(-power)
+    return w / (w * counts).sum() * counts.sum()
+
+
+@torch.inference_mode()
+def predict(model, images: torch.Tensor, size: int, device, batch: int = 64) -> np.ndarray:
+    model.eval()
+    out = []
+    for i in range(0, len(images), batch):
+        x = normalise(images[i : i + batch], LITE_MEAN, LITE_STD)
+        x = F.interpolate(x, size=(size, size), mode="bilinear", antialias=True, align_corners=False)
+        out.append(model(x.to(device).contiguous(memory_format=torch.channels_last)).softmax(-1).float().cpu())
+    return torch.cat(out).numpy()
+
+
+def train_member(
+    recipe: Recipe,
+    labels_csv: Path,
+    split_csv: Path,
+    out_dir: Path,
+    seed: int = 0,
+    device: str = "auto",
+    threads: int | None = None,
+) -> Path:
+    seed_everything(seed)
+    if threads:
+        torch.set_num_threads(threads)
+    dev = pick_device(device)
+    cat = catalogue()
+    rows = read_labels(labels_csv)
+    split = load_or_make_split(rows, split_csv, seed)
+    train_rows = [r for r in rows if split[r["image_id"]] == "train"]
+    val_rows = [r for r in rows if split[r["image_id"]] != "train"]
+    t0 = time.time()
+    train_x, train_y = preload(train_rows)
+    val_x, val_y = preload(val_rows)
+    tqdm.write(f"[{recipe.name}] {len(train_rows)} train / {len(val_rows)} validation images loaded in {time.time() - t0:.0f}s on {dev}")
+
+    model = pretrained_lite(recipe.variant, len(cat.classes), recipe.drop_rate)
+    model = model.to(dev).to(memory_format=torch.channels_last)
+    head = list(model.get_classifier().parameters())
+    head_ids = {id(p) for p in head}
+    body = [p for p in model.parameters() if id(p) not in head_ids]
+    optimiser = torch.optim.AdamW(
+        [{"params": body, "lr": recipe.lr_body}, {"params": head, "lr": recipe.lr_head}],
+        weight_decay=recipe.weight_decay,
+    )
+    steps_per_epoch = math.ceil(len(train_rows) / recipe.batch_size)
+    total = steps_per_epoch * recipe.epochs
+    warmup = min(100, total // 10)
+    schedule = torch.optim.lr_scheduler.LambdaLR(
+        optimiser, lambda s: (s + 1) / warmup if s < warmup else 0.5 * (1 + math.cos(math.pi * (s - warmup) / (total - warmup)))
+    )
+    sampler = torch.utils.data.WeightedRandomSampler(
+        class_weights(train_y, recipe.sampling_power)[train_y].double(), num_samples=len(train_rows), replacement=True
+    )
+    loss_weights = class_weights(train_y, recipe.loss_power).to(dev)
+    augment = augmentation(recipe.input_size, recipe.crop_scale, recipe.jitter, recipe.rotate)
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    history = []
+    for epoch in range(1, recipe.epochs + 1):
+        model.train()
+        order = list(sampler)
+        started = time.time()
+        bar = tqdm(range(0, len(order), recipe.batch_size), desc=f"[{recipe.name}] epoch {epoch}/{recipe.epochs}", unit="batch")
+        running = 0.0
+        for n, i in enumerate(bar, 1):
+            idx = order[i : i + recipe.batch_size]
+            x = torch.stack([augment(train_x[j]) for j in idx])
+            x = normalise(x, LITE_MEAN, LITE_STD).to(dev).contiguous(memory_format=torch.channels_last)
+            y = train_y[idx].to(dev)
+            loss = F.cross_entropy(model(x), y, weight=loss_weights, label_smoothing=recipe.label_smoothing)
+            optimiser.zero_grad(set_to_none=True)
+            loss.backward()
+            optimiser.step()
+            schedule.step()
+            running += (loss.item() - running) / min(n, 20)
+            bar.set_postfix(loss=f"{running:.3f}", lr=f"{schedule.get_last_lr()[0]:.1e}")
+        epoch_s = time.time() - started
+        probs = predict(model, val_x, recipe.input_size, dev)
+        m = summary(probs, val_y.numpy(), cat.dx_codes, cat.by_dx("mel").index,
+                    [c.index for c in cat.classes if c.malignant])
+        history.append({"epoch": epoch, "seconds": round(epoch_s), "loss": running,
+                        "val_balanced_accuracy": m["balanced_accuracy"], "val_melanoma_recall": m["melanoma_recall"],
+                        "val_accuracy": m["accuracy"]})
+        tqdm.write(f"[{recipe.name}] epoch {epoch}: {epoch_s:.0f}s, loss {running:.3f}, validation balanced accuracy "
+                   f"{m['balanced_accuracy']:.3f}, melanoma recall {m['melanoma_recall']:.3f}, accuracy {m['accuracy']:.3f}")
+        # The last epoch is the one shipped: validation only watches, it never picks a checkpoint.
+        weights_path = out_dir / f"member_{recipe.name}.safetensors"
+        save_file({k: v.detach().float().cpu().contiguous() for k, v in model.state_dict().items()}, str(weights_path))
+        (out_dir / f"member_{recipe.name}.json").write_text(json.dumps(
+            {"recipe": recipe.model_dump(), "seed": seed, "device": str(dev), "history": history}, indent=2))
+    return weights_path
