@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
@@ -25,6 +26,91 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _format_table(path: str, result) -> str:
+    lines = [f"{path}"]
+    if result.status == "not_a_lesion":
+        lines.append(f"  Not a lesion image: {result.ood.reason}")
+        return "\n".join(lines)
+    lines += [
+        f"  {result.display_name} ({result.dx}): {result.confidence:.1%} confidence ({result.confidence_band})",
+        f"  Urgency: {result.triage.title}. {result.triage.action}",
+        f"  Why: {result.triage.reason}",
+        f"  Malignant classes together: {result.malignant_probability:.1%}; members agree: {result.agreement:.0%}",
+    ]
+    for label, p in sorted(result.probabilities.items(), key=lambda kv: -kv[1]):
+        lines.append(f"    {label:<32} {p:7.2%}  {'#' * round(p * 30)}")
+    lines.append(f"  ({result.profile}, {result.timings.total_ms:.0f} ms)")
+    return "\n".join(lines)
+
+
+def cmd_classify(args: argparse.Namespace) -> int:
+    from assistant.runtime import get_ensemble, intake_limits
+    from tools.checkpoints import CheckpointError
+    from tools.intake import IntakeError, load_image_file
+    from tools.manifest import WeightsNotFound
+
+    try:
+        ensemble = get_ensemble()
+    except (WeightsNotFound, CheckpointError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    failed = 0
+    for path in args.images:
+        try:
+            result = ensemble.classify(load_image_file(path, intake_limits()), tta=not args.no_tta)
+        except (IntakeError, OSError) as exc:
+            print(f"{path}: {exc}", file=sys.stderr)
+            failed += 1
+            continue
+        if args.json:
+            print(json.dumps({"file": str(path), **result.model_dump(mode="json")}), flush=True)
+        else:
+            print(_format_table(str(path), result), flush=True)
+    return 1 if failed else 0
+
+
+def cmd_weights(args: argparse.Namespace) -> int:
+    from assistant.runtime import active_profile
+    from assistant.weights_download import download_seed_weights
+    from tools.checkpoints import CheckpointError, verify_sha256
+    from tools.manifest import WeightsNotFound
+
+    settings = get_settings()
+    if args.action == "download":
+        dest = args.dest or settings.weights_dir
+        try:
+            paths = download_seed_weights(args.repo or settings.hf_repo, dest, args.endpoint)
+        except Exception as exc:  # network, auth, missing repo: all end the command the same way
+            print(f"error: download failed: {exc}", file=sys.stderr)
+            return 1
+        for path in paths:
+            print(f"downloaded {path}")
+        print("Use them with PROFILE=seed-seresnext101 (or MODEL_A_PATH / MODEL_B_PATH).")
+        return 0
+    try:
+        profile = active_profile()
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"profile: {profile.id}  {profile.description}")
+    status = 0
+    files = [(m.name, m.file, m.sha256, f"{m.architecture} @{m.input_size}px, T={m.temperature:g}, weight {m.weight:g}")
+             for m in profile.members]
+    if profile.ood:
+        files.append(("ood", profile.ood.file, profile.ood.sha256, f"OOD gate on member {profile.ood.member}"))
+    for name, file, sha, about in files:
+        try:
+            path = profile.locate(file)
+            if args.action == "verify":
+                verify_sha256(path, sha)
+            state = "ok" if args.action == "verify" and sha else "found"
+            print(f"  {name}: {path}  [{state}]  {about}")
+        except (WeightsNotFound, CheckpointError) as exc:
+            print(f"  {name}: {exc}")
+            status = 1
+    return status
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ham10k", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -39,6 +125,19 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--threads", type=int, help="CPU threads for torch")
     train.set_defaults(func=cmd_train)
+
+    classify = sub.add_parser("classify", help="classify dermatoscopic images")
+    classify.add_argument("images", nargs="+", type=Path)
+    classify.add_argument("--json", action="store_true", help="one JSON object per image")
+    classify.add_argument("--no-tta", action="store_true", help="identity view only")
+    classify.set_defaults(func=cmd_classify)
+
+    weights = sub.add_parser("weights", help="show, verify or download weight files")
+    weights.add_argument("action", choices=["list", "verify", "download"], nargs="?", default="list")
+    weights.add_argument("--repo", help="Hugging Face repo of the seed's weights (download)")
+    weights.add_argument("--dest", type=Path, help="where to put downloaded files (default: weights/)")
+    weights.add_argument("--endpoint", help="hub endpoint or mirror URL (default: HF_ENDPOINT or huggingface.co)")
+    weights.set_defaults(func=cmd_weights)
     return parser
 
 

@@ -222,7 +222,7 @@ def load_image(data: bytes, limits: IntakeLimits = IntakeLimits()) -> CheckedIma
 
     with warnings.catch_warnings():
         # Pillow's own bomb guard warns (or raises) inside open(); make both our error, never a bare warning.
-        pass
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
             # formats=[fmt]: only the plugin matching the magic bytes may parse them.
             with Image.open(io.BytesIO(data), formats=[fmt]) as im:
@@ -250,7 +250,6 @@ def load_image(data: bytes, limits: IntakeLimits = IntakeLimits()) -> CheckedIma
             # UnidentifiedImageError is an OSError; pillow_heif reports bad data as ValueError/RuntimeError.
             raise _decode_failure(fmt, data, e) from e
 
-    rgb.load()
     return CheckedImage(image=rgb, format=fmt, width=rgb.width, height=rgb.height)
 
 

@@ -143,10 +143,10 @@ def resolve_profile(
     """Pick the profile the app uses: the seed's when its variables are set (or asked for by name),
     otherwise the manifest's default."""
     search_dirs = [weights_dir, Path.cwd()]
-    if (model_a_path and model_b_path and profile in ("auto", SEED_PROFILE)) or profile == SEED_PROFILE:
-        return seed_profile(model_a_path, model_b_path, model_name, num_classes, search_dirs)
     manifest = read_manifest(weights_dir)
     pid = manifest.default_profile if profile == "auto" else profile
+    if (model_a_path and model_b_path and profile == "auto") or pid == SEED_PROFILE:
+        return seed_profile(model_a_path, model_b_path, model_name, num_classes, search_dirs)
     if pid not in manifest.profiles:
         raise ValueError(f"Unknown profile '{pid}'. Known: {', '.join([SEED_PROFILE, *manifest.profiles])}.")
     return manifest.profiles[pid].model_copy(update={"search_dirs": search_dirs})

@@ -284,7 +284,8 @@ def test_too_small(size: tuple[int, int], text: str) -> None:
 
 @pytest.mark.parametrize(
     ("pil_format", "kw", "tol"),
-    [("PNG", {}, 0), ("WEBP", {"lossless": True}, 0), ("JPEG", {"quality": 95}, 12)],
+    # HEIF: pillow_heif turns the EXIF tag into an irot box; it must still come out upright, rotated once.
+    [("PNG", {}, 0), ("WEBP", {"lossless": True}, 0), ("JPEG", {"quality": 95}, 12), ("HEIF", {"quality": 90}, 20)],
 )
 @pytest.mark.parametrize(
     ("orientation", "stored_as"),
@@ -378,6 +379,13 @@ def test_wide_integer_modes(mode: str) -> None:
         im.putpixel((x, 0), v)
     out = _to_rgb(im)
     assert [out.getpixel((x, 0))[0] for x in range(3)] == [255, 128, 0]
+
+
+def test_dark_16bit_is_still_scaled() -> None:
+    # A dim 16-bit image whose values all fit in 0..255 is still 16-bit data, so it must stay near black.
+    im = Image.new("I;16", (2, 1))
+    im.putpixel((0, 0), 200)
+    assert _to_rgb(im).getpixel((0, 0)) == (1, 1, 1)
 
 
 def test_float_mode() -> None:

@@ -1,0 +1,31 @@
+"""Process-wide shared services: the ensemble is loaded once and used by every chat session."""
+
+from __future__ import annotations
+
+import threading
+
+from assistant.settings import Settings, get_settings
+from tools.classifier import Ensemble
+from tools.intake import IntakeLimits
+from tools.manifest import ProfileSpec, resolve_profile
+
+_lock = threading.Lock()
+_ensemble: Ensemble | None = None
+
+
+def active_profile(settings: Settings | None = None) -> ProfileSpec:
+    s = settings or get_settings()
+    return resolve_profile(s.weights_dir, s.profile, s.model_a_path, s.model_b_path, s.model_name, s.num_classes)
+
+
+def intake_limits(settings: Settings | None = None) -> IntakeLimits:
+    s = settings or get_settings()
+    return IntakeLimits(max_bytes=s.max_image_bytes, max_pixels=s.max_image_pixels, min_side=s.min_image_side)
+
+
+def get_ensemble() -> Ensemble:
+    global _ensemble
+    with _lock:  # two sessions arriving together must not load the weights twice
+        if _ensemble is None:
+            _ensemble = Ensemble.load(active_profile(), get_settings().device)
+        return _ensemble

@@ -1,0 +1,141 @@
+"""The ensemble: members built from the manifest, all TTA views of a member in one forward pass,
+temperature-scaled softmax per view, mean over views, weighted mean over members."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import timm
+import torch
+from torch import nn
+
+from tools.catalogue import catalogue
+from tools.checkpoints import load_into, verify_sha256
+from tools.intake import CheckedImage
+from tools.manifest import MemberSpec, ProfileSpec
+from tools.ood import OODGate
+from tools.preprocess import prepare
+from tools.result import ClassificationResult, ImageInfo, MemberResult, OODVerdict, Timings, Uncertainty
+from tools.triage import confidence_band, triage
+
+# One worker: the forward pass already uses every core, so concurrent chats queue here
+# instead of thrashing each other, and the event loop never runs a model.
+_EXECUTOR = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ham10k-classifier")
+
+
+def pick_device(requested: str = "auto") -> torch.device:
+    if requested == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if requested == "cuda" and not torch.cuda.is_available():
+        raise RuntimeError("DEVICE=cuda was requested, but PyTorch sees no CUDA device.")
+    return torch.device(requested)
+
+
+def build_model(spec: MemberSpec) -> nn.Module:
+    return timm.create_model(spec.architecture, pretrained=False, num_classes=spec.num_classes)
+
+
+def logits_and_features(model: nn.Module, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """One forward pass giving both the logits and the pooled features the OOD gate reads."""
+    features = model.forward_head(model.forward_features(x), pre_logits=True)
+    return model.get_classifier()(features), features
+
+
+@dataclass
+class Member:
+    spec: MemberSpec
+    model: nn.Module
+    order: torch.Tensor  # catalogue index -> this member's output index
+
+    @classmethod
+    def load(cls, spec: MemberSpec, profile: ProfileSpec, device: torch.device) -> Member:
+        model = build_model(spec)
+        load_into(model, profile.locate(spec.file), spec.sha256)
+        order = torch.tensor([spec.class_order.index(label) for label in catalogue().labels])
+        return cls(spec, model.to(device).eval(), order)
+
+    @torch.inference_mode()
+    def run(self, batch: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """VCHW views -> (probabilities in catalogue order averaged over views, identity-view features)."""
+        device = next(self.model.parameters()).device
+        logits, features = logits_and_features(self.model, batch.to(device))
+        probs = (logits.float() / self.spec.temperature).softmax(-1).mean(0)
+        return probs.cpu()[self.order], features[0].float().cpu()
+
+
+class Ensemble:
+    def __init__(self, profile: ProfileSpec, members: list[Member], ood: OODGate | None):
+        self.profile, self.members, self.ood = profile, members, ood
+
+    @classmethod
+    def load(cls, profile: ProfileSpec, device: str = "auto") -> Ensemble:
+        dev = pick_device(device)
+        members = [Member.load(spec, profile, dev) for spec in profile.members]
+        ood = None
+        if profile.ood:
+            path = profile.locate(profile.ood.file)
+            verify_sha256(path, profile.ood.sha256)
+            ood = OODGate.load(path, profile.ood.threshold)
+        return cls(profile, members, ood)
+
+    def classify(self, checked: CheckedImage, tta: bool = True) -> ClassificationResult:
+        started = time.perf_counter()
+        batches = [prepare(checked.image, m.spec, tta) for m in self.members]
+        prepared = time.perf_counter()
+        outputs = [m.run(b) for m, b in zip(self.members, batches)]
+        inferred = time.perf_counter()
+
+        weights = torch.tensor([m.spec.weight for m in self.members])
+        member_probs = torch.stack([p for p, _ in outputs])
+        probs = (member_probs * (weights / weights.sum())[:, None]).sum(0)
+        verdict = OODVerdict(checked=False)
+        if self.ood:
+            gate_member = next(i for i, m in enumerate(self.members) if m.spec.name == self.profile.ood.member)
+            verdict = self.ood.verdict(outputs[gate_member][1])
+        done = time.perf_counter()
+        return self._result(checked, probs, member_probs, verdict, Timings(
+            preprocess_ms=round((prepared - started) * 1000, 1),
+            inference_ms=round((inferred - prepared) * 1000, 1),
+            total_ms=round((done - started) * 1000, 1),
+        ))
+
+    async def aclassify(self, checked: CheckedImage, tta: bool = True) -> ClassificationResult:
+        return await asyncio.get_running_loop().run_in_executor(_EXECUTOR, self.classify, checked, tta)
+
+    def _result(self, checked, probs, member_probs, verdict, timings) -> ClassificationResult:
+        cat = catalogue()
+        labels = cat.labels
+        probabilities = {label: round(float(p), 6) for label, p in zip(labels, probs)}
+        ranked = probs.sort(descending=True).values
+        top = cat.classes[int(probs.argmax())]
+        entropy = float(-(probs.clamp_min(1e-12) * probs.clamp_min(1e-12).log()).sum() / math.log(len(labels)))
+        members = [
+            MemberResult(
+                name=m.spec.name, architecture=m.spec.architecture, top_label=labels[int(p.argmax())],
+                confidence=round(float(p.max()), 6), probabilities={l: round(float(v), 6) for l, v in zip(labels, p)},
+            )
+            for m, p in zip(self.members, member_probs)
+        ]
+        policy = self.profile.triage
+        return ClassificationResult(
+            profile=self.profile.id,
+            status="ok" if verdict.is_lesion else "not_a_lesion",
+            label=top.label, display_name=top.display_name, dx=top.dx,
+            confidence=round(float(ranked[0]), 6),
+            confidence_band=confidence_band(float(ranked[0])),
+            probabilities=probabilities,
+            malignant_probability=round(sum(probabilities[c.label] for c in cat.classes if c.malignant), 6),
+            members=members,
+            agreement=sum(m.top_label == top.label for m in members) / len(members),
+            uncertainty=Uncertainty(entropy=round(entropy, 4), margin=round(float(ranked[0] - ranked[1]), 6),
+                                    low_confidence=float(ranked[0]) < policy.low_confidence),
+            triage=triage(probabilities, policy),
+            description=top.description,
+            ood=verdict,
+            image=ImageInfo(format=checked.format, width=checked.width, height=checked.height),
+            timings=timings,
+        )
