@@ -26,6 +26,37 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    from tools.training.finalize import finalize
+
+    report = finalize(args.runs, args.weights, args.labels, args.split)
+    print(json.dumps({k: v for k, v in report.items() if k != "ood"} | {"ood": {
+        k: v for k, v in report["ood"].items() if k != "non_skin_scores"}}, indent=2))
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from assistant.runtime import get_ensemble
+    from tools.evaluate import evaluate, headline_table
+    from tools.training.data import read_labels
+
+    rows = read_labels(args.labels)
+    if args.only:
+        import csv
+
+        with open(args.split_file, newline="", encoding="utf-8") as fh:
+            keep = {r["image_id"] for r in csv.DictReader(fh) if r["split"] == args.only}
+        rows = [r for r in rows if r["image_id"] in keep]
+    if args.limit:
+        rows = rows[: args.limit]
+    report = evaluate(get_ensemble(), rows, args.batch_size)
+    print(headline_table(report))
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=2) + "\n")
+        print(f"written: {args.json}")
+    return 0
+
+
 def _format_table(path: str, result) -> str:
     lines = [f"{path}"]
     if result.status == "not_a_lesion":
@@ -125,6 +156,23 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--threads", type=int, help="CPU threads for torch")
     train.set_defaults(func=cmd_train)
+
+    calibrate = sub.add_parser("calibrate", help="after training: temperatures, triage thresholds, OOD gate, export")
+    calibrate.add_argument("--runs", type=Path, default=PROJECT_ROOT / "runs")
+    calibrate.add_argument("--weights", type=Path, default=PROJECT_ROOT / "weights")
+    calibrate.add_argument("--labels", type=Path, default=DEFAULT_LABELS)
+    calibrate.add_argument("--split", type=Path, default=PROJECT_ROOT / "weights" / "split.csv")
+    calibrate.set_defaults(func=cmd_calibrate)
+
+    evaluate = sub.add_parser("evaluate", help="measure the active profile on a labelled CSV (file, dx)")
+    evaluate.add_argument("labels", type=Path)
+    evaluate.add_argument("--json", type=Path, help="write the full report here")
+    evaluate.add_argument("--only", choices=["train", "calibration", "holdout"],
+                          help="keep only the rows of this split (from --split-file)")
+    evaluate.add_argument("--split-file", type=Path, default=PROJECT_ROOT / "weights" / "split.csv")
+    evaluate.add_argument("--limit", type=int, help="first N rows only")
+    evaluate.add_argument("--batch-size", type=int, default=32)
+    evaluate.set_defaults(func=cmd_evaluate)
 
     classify = sub.add_parser("classify", help="classify dermatoscopic images")
     classify.add_argument("images", nargs="+", type=Path)

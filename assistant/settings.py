@@ -40,6 +40,15 @@ class Settings(BaseSettings):
     llm_api_key: str = "not-needed"
     lm_studio_endpoint: str | None = None
     lm_studio_model: str | None = None
+    # Sized for a 4B model on a CPU: the first token waits for the whole prompt (and photo) to be read.
+    llm_connect_timeout_s: float = 5.0
+    llm_first_token_timeout_s: float = 90.0
+    llm_stall_timeout_s: float = 30.0
+    llm_total_timeout_s: float = 180.0
+    llm_max_tokens: int = Field(1200, description="Nine sections of ~400 words need ~700 tokens; headroom for verbosity.")
+    llm_temperature: float = 0.2
+    llm_send_image: bool = Field(False, description="Send the photo to a multimodal model (e.g. MedGemma 4B).")
+    llm_probe_cache_s: float = Field(30.0, description="How long a reachability / model-list check is reused.")
 
     log_level: str = "INFO"
 

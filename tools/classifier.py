@@ -59,17 +59,36 @@ class Member:
         return cls(spec, model.to(device).eval(), order)
 
     @torch.inference_mode()
-    def run(self, batch: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """VCHW views -> (probabilities in catalogue order averaged over views, identity-view features)."""
+    def logits(self, batch: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """NVCHW (images x TTA views) -> (NVK raw logits in catalogue order, NxD identity-view features).
+
+        All views of all images go through the network in one forward pass."""
+        n, v = batch.shape[:2]
         device = next(self.model.parameters()).device
-        logits, features = logits_and_features(self.model, batch.to(device))
-        probs = (logits.float() / self.spec.temperature).softmax(-1).mean(0)
-        return probs.cpu()[self.order], features[0].float().cpu()
+        logits, features = logits_and_features(self.model, batch.flatten(0, 1).to(device))
+        logits = logits.float().cpu().view(n, v, -1)[..., self.order]
+        return logits, features.float().cpu().view(n, v, -1)[:, 0]
+
+    def probabilities(self, logits: torch.Tensor) -> torch.Tensor:
+        """NVK logits -> NK: temperature-scaled softmax per view, mean over views."""
+        return probabilities(logits, self.spec.temperature)
+
+
+def probabilities(logits: torch.Tensor, temperature: float) -> torch.Tensor:
+    return (logits / temperature).softmax(-1).mean(-2)
+
+
+def combine(member_probs: torch.Tensor, weights: list[float]) -> torch.Tensor:
+    """MNK member probabilities -> NK ensemble probabilities (weighted mean)."""
+    w = torch.tensor(weights, dtype=member_probs.dtype)
+    return (member_probs * (w / w.sum())[:, None, None]).sum(0)
 
 
 class Ensemble:
     def __init__(self, profile: ProfileSpec, members: list[Member], ood: OODGate | None):
         self.profile, self.members, self.ood = profile, members, ood
+        names = [m.spec.name for m in members]
+        self.ood_member_index = names.index(profile.ood.member) if ood else None
 
     @classmethod
     def load(cls, profile: ProfileSpec, device: str = "auto") -> Ensemble:
@@ -84,18 +103,17 @@ class Ensemble:
 
     def classify(self, checked: CheckedImage, tta: bool = True) -> ClassificationResult:
         started = time.perf_counter()
-        batches = [prepare(checked.image, m.spec, tta) for m in self.members]
+        batches = [prepare(checked.image, m.spec, tta)[None] for m in self.members]
         prepared = time.perf_counter()
-        outputs = [m.run(b) for m, b in zip(self.members, batches)]
+        outputs = [m.logits(b) for m, b in zip(self.members, batches)]
         inferred = time.perf_counter()
 
-        weights = torch.tensor([m.spec.weight for m in self.members])
-        member_probs = torch.stack([p for p, _ in outputs])
-        probs = (member_probs * (weights / weights.sum())[:, None]).sum(0)
+        member_probs = torch.stack([m.probabilities(logits) for m, (logits, _) in zip(self.members, outputs)])
+        probs = combine(member_probs, [m.spec.weight for m in self.members])[0]
+        member_probs = member_probs[:, 0]
         verdict = OODVerdict(checked=False)
         if self.ood:
-            gate_member = next(i for i, m in enumerate(self.members) if m.spec.name == self.profile.ood.member)
-            verdict = self.ood.verdict(outputs[gate_member][1])
+            verdict = self.ood.verdict(outputs[self.ood_member_index][1][0])
         done = time.perf_counter()
         return self._result(checked, probs, member_probs, verdict, Timings(
             preprocess_ms=round((prepared - started) * 1000, 1),

@@ -29,8 +29,8 @@ class Recipe(BaseModel):
 
 
 RECIPES = {
-    "A": Recipe(name="A", variant=0, input_size=192, epochs=7, label_smoothing=0.1,
+    "A": Recipe(name="A", variant=0, input_size=192, epochs=10, label_smoothing=0.1,
                 sampling_power=1.0, loss_power=0.0, crop_scale=(0.7, 1.0), jitter=0.1, rotate=0),
-    "B": Recipe(name="B", variant=1, input_size=208, epochs=6, label_smoothing=0.0,
+    "B": Recipe(name="B", variant=1, input_size=208, epochs=9, label_smoothing=0.0,
                 sampling_power=0.5, loss_power=0.5, crop_scale=(0.5, 1.0), jitter=0.2, rotate=30),
 }

@@ -1,0 +1,81 @@
+"""Batched inference over a labelled image list, and the evaluation report `ham10k evaluate` prints."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from tools.catalogue import catalogue
+from tools.classifier import Ensemble, Member, combine, probabilities
+from tools.intake import load_image_file
+from tools.metrics import summary
+from tools.preprocess import prepare
+
+
+@dataclass
+class DatasetOutputs:
+    logits: list[torch.Tensor]    # per member: N x V x K raw logits, catalogue order
+    features: list[torch.Tensor]  # per member: N x D identity-view features
+
+
+def infer(members: list[Member], paths: list[str], batch_size: int = 32, desc: str = "images") -> DatasetOutputs:
+    """Every image goes through the same intake and preprocessing as in the app; images are batched
+    with all their TTA views so each member runs one forward pass per batch."""
+    logits: list[list[torch.Tensor]] = [[] for _ in members]
+    features: list[list[torch.Tensor]] = [[] for _ in members]
+    with tqdm(total=len(paths), desc=desc, unit="img") as bar:
+        for i in range(0, len(paths), batch_size):
+            images = [load_image_file(p).image for p in paths[i : i + batch_size]]
+            for k, member in enumerate(members):
+                batch = torch.stack([prepare(img, member.spec) for img in images])
+                lg, ft = member.logits(batch)
+                logits[k].append(lg)
+                features[k].append(ft)
+            bar.update(len(images))
+    return DatasetOutputs([torch.cat(x) for x in logits], [torch.cat(x) for x in features])
+
+
+def metrics(probs: torch.Tensor, y: np.ndarray) -> dict:
+    cat = catalogue()
+    return summary(probs.numpy(), y, cat.dx_codes, cat.by_dx("mel").index, [c.index for c in cat.classes if c.malignant])
+
+
+def evaluate(ensemble: Ensemble, rows: list[dict[str, str]], batch_size: int = 32) -> dict:
+    """Headline metrics are the app's own path (ensemble, TTA, calibrated); `variants` has the
+    ensemble without TTA and every member with and without TTA."""
+    cat = catalogue()
+    y = np.array([cat.by_dx(r["dx"]).index for r in rows])
+    out = infer(ensemble.members, [r["path"] for r in rows], batch_size, desc="evaluating")
+    weights = [m.spec.weight for m in ensemble.members]
+    per_member = {
+        "tta": [probabilities(lg, m.spec.temperature) for m, lg in zip(ensemble.members, out.logits)],
+        "no_tta": [probabilities(lg[:, :1], m.spec.temperature) for m, lg in zip(ensemble.members, out.logits)],
+    }
+    report = {"profile": ensemble.profile.id, **metrics(combine(torch.stack(per_member["tta"]), weights), y)}
+    variants = {"ensemble_no_tta": metrics(combine(torch.stack(per_member["no_tta"]), weights), y)}
+    for mode, probs in per_member.items():
+        for member, p in zip(ensemble.members, probs):
+            variants[f"member_{member.spec.name}_{mode}"] = metrics(p, y)
+    report["variants"] = variants
+    if ensemble.ood:
+        scores = ensemble.ood.scores(out.features[ensemble.ood_member_index])
+        report["ood_rejected"] = int((scores > ensemble.ood.threshold).sum())
+    return report
+
+
+def headline_table(report: dict) -> str:
+    keys = ["balanced_accuracy", "accuracy", "macro_f1", "melanoma_recall", "ece", "auroc_melanoma_vs_rest",
+            "auroc_malignant_vs_benign"]
+    rows = {"ensemble_tta": report, **report["variants"]}
+    head = f"{'variant':<22}" + "".join(f"{k[:14]:>15}" for k in keys)
+    lines = [head]
+    for name, m in rows.items():
+        lines.append(f"{name:<22}" + "".join(f"{(m[k] if m[k] is not None else float('nan')):>15.3f}" for k in keys))
+    lines.append("")
+    lines.append(f"{'per class (ensemble, TTA)':<26}{'precision':>10}{'recall':>10}{'f1':>10}{'support':>10}")
+    for dx, pc in report["per_class"].items():
+        lines.append(f"{dx:<26}{pc['precision']:>10.3f}{pc['recall']:>10.3f}{pc['f1']:>10.3f}{pc['support']:>10}")
+    return "\n".join(lines)
