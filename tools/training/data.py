@@ -27,7 +27,7 @@ def read_labels(labels_csv: Path) -> list[dict[str, str]]:
         for row in csv.DictReader(fh):
             if row["dx"] not in known:
                 raise ValueError(f"{labels_csv}: unknown dx '{row['dx']}' for {row['file']}")
-            row["path"] = str(labels_csv.parent / row["file"])
+            row["path"] = str(labels_csv.parent / row["file"])  # an absolute file stays absolute
             row.setdefault("image_id", Path(row["file"]).stem)
             rows.append(row)
     return rows

@@ -4,10 +4,13 @@ noise, gradients, patterns, a document and a screenshot)."""
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 
 import numpy as np
 from PIL import Image, ImageDraw
+
+from tools.intake import load_image
 
 SKIMAGE_SAMPLES = (
     "astronaut", "binary_blobs", "brick", "camera", "cell", "checkerboard", "chelsea", "clock", "coffee",
@@ -69,4 +72,10 @@ def _screenshot() -> Image.Image:
 
 
 def all_non_skin() -> list[tuple[str, Image.Image]]:
-    return [*skimage_samples(), *generated()]
+    """Every picture as the app would receive it: PNG bytes through the intake checks."""
+    out = []
+    for name, image in [*skimage_samples(), *generated()]:
+        buffer = io.BytesIO()
+        image.save(buffer, format="PNG")
+        out.append((name, load_image(buffer.getvalue()).image))
+    return out
