@@ -142,6 +142,69 @@ def cmd_weights(args: argparse.Namespace) -> int:
     return status
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    """Classify one image, then stream the nine-section report: the AI writer's draft live on stderr,
+    the checked report on stdout (so `> report.md` keeps only the final text)."""
+    import asyncio
+
+    from assistant.llm import LLMClient, LLMConfig
+    from assistant.report import Report, ReportChunk, build_report, stream_report
+    from assistant.runtime import get_ensemble, intake_limits
+    from tools.checkpoints import CheckpointError
+    from tools.intake import IntakeError, load_image_file
+    from tools.manifest import WeightsNotFound
+
+    try:
+        ensemble = get_ensemble()
+    except (WeightsNotFound, CheckpointError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    try:
+        image_bytes = args.image.read_bytes()
+        result = ensemble.classify(load_image_file(args.image, intake_limits()))
+    except (IntakeError, OSError) as exc:
+        print(f"{args.image}: {exc}", file=sys.stderr)
+        return 1
+    if result.status != "ok":
+        print(f"{args.image}: no report, this does not look like a skin-lesion photo: {result.ood.reason}", file=sys.stderr)
+        return 1
+    config = LLMConfig.from_settings(get_settings(), base_url=args.llm_base_url, model=args.model)
+
+    async def write() -> Report:
+        async with LLMClient(config) as llm:
+            if args.json:
+                return await build_report(result, image_bytes, llm)
+            report, drafting = None, False
+            async for event in stream_report(result, image_bytes, llm):
+                if isinstance(event, ReportChunk):
+                    if not drafting:
+                        print(f"--- draft from the AI writer at {config.base_url} ---", file=sys.stderr)
+                        drafting = True
+                    print(event.text, end="", file=sys.stderr, flush=True)
+                else:
+                    report = event.report
+            if drafting:
+                print("\n--- checked report ---", file=sys.stderr)
+            assert report is not None  # stream_report always ends with the report
+            return report
+
+    report = asyncio.run(write())
+    if args.json:
+        print(json.dumps({"file": str(args.image), "classification": result.model_dump(mode="json"),
+                          "report": report.model_dump(mode="json")}))
+        return 0
+    print(report.markdown)
+    writer = {
+        "model": f"the AI writer ({report.model_id})",
+        "mixed": f"the AI writer ({report.model_id}), with standard text where its version was unusable",
+        "standard": "the standard report (the AI writer was not used)",
+    }[report.source]
+    print(f"Written by {writer}.", file=sys.stderr)
+    for repair in report.repairs:
+        print(f"  - {repair}", file=sys.stderr)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ham10k", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -186,6 +249,13 @@ def build_parser() -> argparse.ArgumentParser:
     weights.add_argument("--dest", type=Path, help="where to put downloaded files (default: weights/)")
     weights.add_argument("--endpoint", help="hub endpoint or mirror URL (default: HF_ENDPOINT or huggingface.co)")
     weights.set_defaults(func=cmd_weights)
+
+    report = sub.add_parser("report", help="classify one image and write the nine-section screening report")
+    report.add_argument("image", type=Path)
+    report.add_argument("--llm-base-url", help="OpenAI-compatible server, e.g. http://localhost:1234/v1 (default: LLM_BASE_URL)")
+    report.add_argument("--model", help="model id on that server (default: LLM_MODEL, else the server's only model)")
+    report.add_argument("--json", action="store_true", help="print classification and report as one JSON object")
+    report.set_defaults(func=cmd_report)
     return parser
 
 

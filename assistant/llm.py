@@ -177,7 +177,7 @@ class LLMClient:
             return Probe(reachable=True, models=[m.id for m in page.data])
         except openai.APIConnectionError as e:  # includes timeouts
             return Probe(reachable=False, error=f"{self.config.base_url} is not reachable ({type(e).__name__})")
-        except (openai.APIError, ValueError, TypeError) as e:  # answered, but no usable listing
+        except (openai.APIError, ValueError, TypeError, AttributeError) as e:  # answered, but no usable listing
             return Probe(reachable=True, models=None, error=str(e))
 
     async def resolve_model(self) -> str:

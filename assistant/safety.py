@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict
 
 ViolationKind = Literal["diagnosis", "dose", "drug", "dismissal"]
 
-REASONS: dict[ViolationKind, str] = {
+_REASONS: dict[ViolationKind, str] = {
     "diagnosis": "a definitive diagnosis",
     "dose": "a medicine dose or schedule",
     "drug": "a medicine name",
@@ -36,7 +36,7 @@ class Violation(BaseModel):
 
     @property
     def reason(self) -> str:
-        return REASONS[self.kind]
+        return _REASONS[self.kind]
 
 
 # Medicines a skin-screening text could plausibly name: topical and systemic skin-cancer drugs,
@@ -119,7 +119,7 @@ _DISMISSAL = re.compile(
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n")
 
 
-def sentence_spans(text: str) -> Iterator[tuple[int, int]]:
+def _sentence_spans(text: str) -> Iterator[tuple[int, int]]:
     start = 0
     for m in _SENTENCE_END.finditer(text):
         if m.start() > start:
@@ -153,7 +153,7 @@ def _sentence_violations(text: str, offset: int) -> Iterator[Violation]:
 
 def find_forbidden(text: str) -> list[Violation]:
     """Every forbidden phrase in `text`, in order of position. Empty list: nothing found."""
-    found = [v for s, e in sentence_spans(text) for v in _sentence_violations(text[s:e], s)]
+    found = [v for s, e in _sentence_spans(text) for v in _sentence_violations(text[s:e], s)]
     return sorted(found, key=lambda v: (v.start, v.end))
 
 
@@ -175,7 +175,7 @@ def drop_sentences(text: str, spans: list[tuple[int, int]]) -> str:
         body = start + len(lead)
         kept = [
             text[body + s : body + e].strip()
-            for s, e in sentence_spans(text[body:end])
+            for s, e in _sentence_spans(text[body:end])
             if not any(a < body + e and body + s < b for a, b in spans)
         ]
         if kept:

@@ -1,0 +1,200 @@
+"""assistant.report without a server: prompt building, parsing, validation and repair, standard reports."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from assistant.report import (
+    PROMPTS_DIR,
+    build_messages,
+    facts,
+    parse_sections,
+    sections,
+    standard_report,
+    validate_report,
+)
+from assistant.safety import find_forbidden
+from tests.assistant.checks import SEED_TITLES, STANDARD_NOTE, assert_complete, reply
+from tests.assistant.factories import classification
+from tools.catalogue import catalogue
+
+LABELS = [c.label for c in catalogue().classes]
+
+
+def test_section_titles_are_the_seeds_in_order() -> None:
+    assert [s.title for s in sections()] == SEED_TITLES
+    assert [s.number for s in sections() if s.fixed] == [9]
+
+
+def test_prompt_carries_result_rules_and_sections() -> None:
+    result = classification("basal_cell_carcinoma", 0.71)
+    system, user = build_messages(result)
+    values = facts(result)
+    rules = (PROMPTS_DIR / "report_rules.md").read_text(encoding="utf-8").strip()
+    assert rules in system["content"] and rules in user["content"], "rules repeated in the user turn"
+    text = user["content"]
+    for key in ("display_name", "confidence_pct", "top3", "malignant_pct", "tier_title", "triage_reason", "entropy"):
+        assert values[key] in text
+    positions = [text.index(f"## {n}. {t}") for n, t in enumerate(SEED_TITLES, start=1)]
+    assert positions == sorted(positions)
+    assert "$" not in system["content"] + text, "every placeholder filled"
+
+
+def test_prompt_attaches_the_photo_only_when_given(lesion_jpeg: bytes) -> None:
+    assert isinstance(build_messages(classification())[1]["content"], str)
+    parts = build_messages(classification(), lesion_jpeg)[1]["content"]
+    assert [p["type"] for p in parts] == ["text", "image_url"]
+    assert parts[1]["image_url"]["url"].startswith("data:image/jpeg;base64,")
+
+
+@pytest.mark.parametrize(
+    ("line", "number"),
+    [
+        ("## 1. Condition Overview", 1),
+        ("### What the confidence means", 2),
+        ("**3. Key Visual and Clinical Features**", 3),
+        ("4) RECOMMENDED NEXT ACTIONS:", 4),
+        ("# Section 5: When to Seek Immediate Care", 5),
+        ("**Self Monitoring Checklist:**", 6),
+        ("## 7. Lifestyle and Prevention", 7),
+        ("## 8. Professional Follow Up Rationale ##", 8),
+        ("## Disclaimers", 9),
+        ("## 3. Features", 3),
+    ],
+)
+def test_heading_variations_are_recognised(line: str, number: int) -> None:
+    assert [p.number for p in parse_sections(f"Sure! Here it is.\n{line}\nSome text here.")] == [number]
+
+
+def test_bold_title_with_text_on_the_same_line() -> None:
+    (p,) = parse_sections("**Condition Overview:** This may be a mole.\nMore text.")
+    assert (p.number, p.body) == (1, "This may be a mole.\nMore text.")
+
+
+@pytest.mark.parametrize("line", ["Prevention is better than cure.", "**Asymmetry**: one half differs", "## Summary"])
+def test_ordinary_lines_are_not_headings(line: str) -> None:
+    assert parse_sections(f"## 1. Condition Overview\n{line}")[0].body == line
+
+
+def test_good_reply_is_used_as_written() -> None:
+    result = classification()
+    report = validate_report(reply(), result, model_id="m")
+    assert_complete(report, result)
+    assert (report.source, report.note, report.repairs, report.model_id) == ("model", None, [], "m")
+
+
+def test_models_section_9_is_ignored() -> None:
+    result = classification()
+    report = validate_report(reply() + "## 9. Important Disclaimers\nYou have melanoma.", result)
+    assert report.source == "model"
+    assert_complete(report, result)
+
+
+def test_missing_duplicated_and_reordered_sections_are_replaced() -> None:
+    result = classification("melanocytic_nevi", 0.9)
+    text = reply([1, 3, 2, 5, 5, 6, 8])  # 2 out of order, 4 and 7 missing, 5 twice
+    report = validate_report(text, result)
+    assert_complete(report, result)
+    standard = {s.number for s in report.sections if s.source == "standard"}
+    assert standard == {2, 4, 5, 7, 9}
+    assert report.note == "*Sections 2, 4, 5 and 7 of this report are the standard text, because the AI writer's version was missing or unsuitable.*"
+    reasons = "\n".join(report.repairs)
+    for fragment in ("Section 2 (What the Confidence Means): replaced", "out of order", "missing", "appeared more than once"):
+        assert fragment in reasons
+
+
+@pytest.mark.parametrize(
+    ("number", "body", "gone"),
+    [
+        (4, "Take 400 mg ibuprofen twice a day and rest.", "ibuprofen"),
+        (1, "You have melanoma and it needs care.", "You have melanoma"),
+        (8, "There is no need to see a doctor about this spot.", "no need to see"),
+    ],
+)
+def test_forbidden_content_replaces_the_section(number: int, body: str, gone: str) -> None:
+    result = classification()
+    report = validate_report(reply(bodies={number: body}), result)
+    assert_complete(report, result)
+    assert gone not in report.markdown
+    assert report.sections[number - 1].source == "standard"
+    assert any(f"Section {number} " in r for r in report.repairs)
+
+
+def test_html_is_stripped_and_model_figures_are_dropped() -> None:
+    result = classification()
+    bodies = {
+        2: "The model is 95% sure, which is high. Only a doctor can confirm the result of this screening.",
+        3: '<script>alert(1)</script>Look <b>closely</b> at the <img src=x onerror="alert(1)"> border and colour of the spot.',
+    }
+    report = validate_report(reply(bodies=bodies), result)
+    assert_complete(report, result)
+    assert report.source == "model"
+    assert "95%" not in report.markdown and "Only a doctor can confirm" in report.markdown
+    assert "Look closely at the" in report.sections[2].body
+    assert any("figure" in r for r in report.repairs)
+
+
+def test_truncated_reply_loses_its_last_section() -> None:
+    result = classification()
+    report = validate_report(reply([1, 2, 3]), result, truncated=True)
+    assert_complete(report, result)
+    assert [s.source for s in report.sections[:3]] == ["model", "model", "standard"]
+    assert any("Section 3 (Key Visual / Clinical Features): replaced" in r and "cut off" in r for r in report.repairs)
+
+
+def test_unusable_reply_becomes_the_standard_report() -> None:
+    result = classification()
+    report = validate_report("I am a small model and I like cats.", result)
+    assert_complete(report, result)
+    assert report.source == "standard" and "could not be used" in report.markdown.splitlines()[0]
+
+
+VARIANTS = [
+    (label, escalate_to, low)
+    for label in LABELS
+    for escalate_to in (None, "urgent")
+    for low in (False, True)
+    if not (escalate_to and catalogue().by_label(label).tier == "urgent")  # nothing to escalate to
+]
+
+
+@pytest.mark.parametrize(("label", "escalate_to", "low"), VARIANTS)
+def test_standard_report_for_every_class_and_variant(label: str, escalate_to: str | None, low: bool) -> None:
+    result = classification(label, 0.55 if low else 0.85, escalate_to=escalate_to, low_confidence=low)
+    report = standard_report(result)
+    assert_complete(report, result)
+    assert report.markdown.startswith(STANDARD_NOTE + "\n\n## 1. Condition Overview")
+    assert ("raised to the **Urgent** urgency level" in report.markdown) == bool(escalate_to)
+    assert ("The model was not sure about this photo" in report.markdown) == low
+    assert result.display_name.split(" (")[0].lower() in report.sections[0].body.lower()
+
+
+@pytest.mark.parametrize("dx", [c.dx for c in catalogue().classes])
+def test_fallback_files_are_complete_leaflets(dx: str) -> None:
+    text = (PROMPTS_DIR / "fallback" / f"{dx}.md").read_text(encoding="utf-8")
+    assert [p.number for p in parse_sections(text)] == list(range(1, 9))
+    words = len(re.findall(r"[A-Za-z0-9']+", re.sub(r"^## .*$", "", text, flags=re.M)))
+    assert 300 <= words <= 480, words
+    assert find_forbidden(text) == []
+
+
+def test_not_a_lesion_has_no_report() -> None:
+    result = classification().model_copy(update={"status": "not_a_lesion"})
+    with pytest.raises(ValueError):
+        standard_report(result)
+
+
+def test_report_json_carries_the_markdown() -> None:
+    data = standard_report(classification()).model_dump(mode="json")
+    assert data["markdown"].startswith(STANDARD_NOTE) and len(data["sections"]) == 9
+
+
+def test_a_copied_prompt_guide_is_not_a_section() -> None:
+    result = classification()
+    echoes = {3: sections()[2].guide, 5: "Specific changes that mean: see a doctor within days of a change."}
+    report = validate_report(reply(bodies=echoes), result)
+    assert_complete(report, result)
+    assert {s.number for s in report.sections if s.source == "standard"} == {3, 5, 9}
+    assert sum("repeated the instructions" in r for r in report.repairs) == 2
