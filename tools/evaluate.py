@@ -69,11 +69,12 @@ def evaluate(ensemble: Ensemble, rows: list[dict[str, str]], batch_size: int = 3
 def headline_table(report: dict) -> str:
     keys = ["balanced_accuracy", "accuracy", "macro_f1", "melanoma_recall", "ece", "auroc_melanoma_vs_rest",
             "auroc_malignant_vs_benign"]
-    rows = {"ensemble_tta": report, **report["variants"]}
-    head = f"{'variant':<22}" + "".join(f"{k[:14]:>15}" for k in keys)
-    lines = [head]
-    for name, m in rows.items():
-        lines.append(f"{name:<22}" + "".join(f"{(m[k] if m[k] is not None else float('nan')):>15.3f}" for k in keys))
+    columns = {"ensemble": report, **{name.removeprefix("member_").replace("ensemble_", "ens_"): m
+                                       for name, m in report["variants"].items()}}
+    lines = [f"{'metric (n=' + str(report['n']) + ')':<28}" + "".join(f"{name:>12}" for name in columns)]
+    for k in keys:
+        values = [m[k] if m[k] is not None else float("nan") for m in columns.values()]
+        lines.append(f"{k:<28}" + "".join(f"{v:>12.3f}" for v in values))
     lines.append("")
     lines.append(f"{'per class (ensemble, TTA)':<26}{'precision':>10}{'recall':>10}{'f1':>10}{'support':>10}")
     for dx, pc in report["per_class"].items():

@@ -51,3 +51,20 @@ def test_missing_seed_weights_say_where_and_how(lesion_path, tmp_path):
     assert "best_model_A_tuned.pth" in proc.stderr and str(tmp_path) in proc.stderr
     assert "ham10k weights download" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_evaluate_writes_the_documented_keys(small_seed_env, tmp_path):
+    from tests.tools.conftest import ASSETS
+
+    out = tmp_path / "report.json"
+    proc = run_cli("evaluate", str(ASSETS / "labels.csv"), "--json", str(out), env=small_seed_env, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(out.read_text())
+    for key in ("accuracy", "balanced_accuracy", "macro_f1", "ece", "per_class", "confusion_matrix",
+                "auroc_melanoma_vs_rest", "auroc_malignant_vs_benign"):
+        assert key in report
+    assert report["n"] == 7
+    assert set(report["per_class"]) == {"akiec", "bcc", "bkl", "df", "mel", "nv", "vasc"}
+    assert set(report["variants"]) == {"ensemble_no_tta", "member_A_tta", "member_B_tta", "member_A_no_tta", "member_B_no_tta"}
+    assert sum(map(sum, report["confusion_matrix"]["rows_true_cols_predicted"])) == 7
+    assert "balanced_accuracy" in proc.stdout
