@@ -17,7 +17,7 @@ from tools.catalogue import catalogue
 from tools.checkpoints import load_into, verify_sha256
 from tools.intake import CheckedImage
 from tools.manifest import MemberSpec, ProfileSpec
-from tools.ood import OODGate
+from tools.ood import OODGate, channel_stats
 from tools.preprocess import prepare
 from tools.result import ClassificationResult, ImageInfo, MemberResult, OODVerdict, Timings, Uncertainty
 from tools.triage import confidence_band, triage
@@ -39,10 +39,12 @@ def build_model(spec: MemberSpec) -> nn.Module:
     return timm.create_model(spec.architecture, pretrained=False, num_classes=spec.num_classes)
 
 
-def logits_and_features(model: nn.Module, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """One forward pass giving both the logits and the pooled features the OOD gate reads."""
-    features = model.forward_head(model.forward_features(x), pre_logits=True)
-    return model.get_classifier()(features), features
+def logits_and_features(model: nn.Module, x: torch.Tensor, layers: list[int]) -> tuple[torch.Tensor, torch.Tensor]:
+    """One forward pass giving the logits and, when layers are asked for, the OOD gate's features."""
+    if not layers:
+        return model(x), x.new_zeros((len(x), 0))
+    final, maps = model.forward_intermediates(x, indices=layers, extra_blocks=True)
+    return model.forward_head(final), channel_stats(maps)
 
 
 @dataclass
@@ -50,22 +52,27 @@ class Member:
     spec: MemberSpec
     model: nn.Module
     order: torch.Tensor  # catalogue index -> this member's output index
+    feature_layers: list[int]  # non-empty for the member the OOD gate reads
 
     @classmethod
     def load(cls, spec: MemberSpec, profile: ProfileSpec, device: torch.device) -> Member:
         model = build_model(spec)
         load_into(model, profile.locate(spec.file), spec.sha256)
+        return cls.wrap(spec, model.to(device), profile.ood.layers if profile.ood and profile.ood.member == spec.name else [])
+
+    @classmethod
+    def wrap(cls, spec: MemberSpec, model: nn.Module, feature_layers: list[int]) -> Member:
         order = torch.tensor([spec.class_order.index(label) for label in catalogue().labels])
-        return cls(spec, model.to(device).eval(), order)
+        return cls(spec, model.eval(), order, feature_layers)
 
     @torch.inference_mode()
     def logits(self, batch: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """NVCHW (images x TTA views) -> (NVK raw logits in catalogue order, NxD identity-view features).
+        """NVCHW (images x TTA views) -> (NVK raw logits in catalogue order, NxD identity-view OOD features).
 
         All views of all images go through the network in one forward pass."""
         n, v = batch.shape[:2]
         device = next(self.model.parameters()).device
-        logits, features = logits_and_features(self.model, batch.flatten(0, 1).to(device))
+        logits, features = logits_and_features(self.model, batch.flatten(0, 1).to(device), self.feature_layers)
         logits = logits.float().cpu().view(n, v, -1)[..., self.order]
         return logits, features.float().cpu().view(n, v, -1)[:, 0]
 

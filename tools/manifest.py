@@ -63,6 +63,7 @@ class TriagePolicy(BaseModel):
 class OODSpec(BaseModel):
     model_config = ConfigDict(frozen=True)
     member: str
+    layers: list[int] = Field(description="indices for timm's forward_intermediates(extra_blocks=True)")
     file: str
     sha256: str | None = None
     threshold: float

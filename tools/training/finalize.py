@@ -13,7 +13,7 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from tools.catalogue import catalogue
-from tools.checkpoints import sha256_file
+from tools.checkpoints import load_into, sha256_file
 from tools.classifier import Member, build_model, combine, probabilities
 from tools.evaluate import infer
 from tools.manifest import MemberSpec, OODSpec, ProfileSpec, TriagePolicy
@@ -29,6 +29,8 @@ TTA_VIEWS = ["identity", "hflip", "vflip", "rot90"]
 MEL_SENSITIVITY = 0.95
 MALIGNANT_SENSITIVITY = 0.90
 OOD_QUANTILE = 0.99
+OOD_MEMBER = "A"
+OOD_LAYERS = [3, 4, 5, 6]  # outputs of blocks 2-5 of tf_efficientnet_lite0
 LOW_CONFIDENCE = 0.60
 
 
@@ -80,11 +82,13 @@ def export_member(run_dir: Path, name: str, weights_dir: Path) -> tuple[MemberSp
         input_size=recipe.input_size, mean=LITE_MEAN, std=LITE_STD, tta_views=TTA_VIEWS, weight=0.5,
     )
     model = build_model(spec)
-    from tools.checkpoints import load_into
-
     load_into(model, out)  # the shipped fp16 file, as the app will read it
-    order = torch.tensor([spec.class_order.index(label) for label in catalogue().labels])
-    return spec, Member(spec, model.eval(), order)
+    return spec, Member.wrap(spec, model, OOD_LAYERS if name == OOD_MEMBER else [])
+
+
+@torch.inference_mode()
+def infer_images(member: Member, images) -> torch.Tensor:
+    return torch.cat([member.logits(prepare(img, member.spec, tta=False)[None])[1] for img in images])
 
 
 def finalize(run_dir: Path, weights_dir: Path, labels_csv: Path, split_csv: Path, batch_size: int = 32) -> dict:
@@ -111,29 +115,30 @@ def finalize(run_dir: Path, weights_dir: Path, labels_csv: Path, split_csv: Path
     probs = combine(torch.stack([m.probabilities(lg) for m, lg in zip(members, cal.logits)]), [s.weight for s in specs])
     policy, report["triage"] = choose_triage(probs.numpy(), y_cal.numpy())
 
-    # OOD gate on member A's features: fitted on training images, threshold from the calibration split.
+    # OOD gate on member A's intermediate features: Gaussians fitted on training images, scales and
+    # threshold from the calibration split.
     train_out = infer(members[:1], [r["path"] for r in train], batch_size, desc="training features (OOD)")
-    gate = OODGate.fit(train_out.features[0])
-    cal_scores = gate.scores(cal.features[0])
-    gate.threshold = float(torch.quantile(cal_scores, OOD_QUANTILE))
+    dims = [2 * m.shape[1] for m in members[0].model.forward_intermediates(
+        torch.zeros(1, 3, 64, 64), indices=OOD_LAYERS, extra_blocks=True, intermediates_only=True)]
+    gate = OODGate.fit(train_out.features[0], cal.features[0], dims, OOD_QUANTILE)
     ood_file = weights_dir / "ham10k_lite_ood_A.safetensors"
     gate.save(ood_file)
+    cal_scores = gate.scores(cal.features[0])
     non_skin = all_non_skin()
-    with torch.inference_mode():
-        ns_feats = torch.cat([members[0].logits(prepare(img, specs[0])[None])[1] for _, img in non_skin])
-    ns_scores = gate.scores(ns_feats)
+    ns_scores = gate.scores(infer_images(members[0], [img for _, img in non_skin]))
     report["ood"] = {
-        "member": "A", "threshold": round(gate.threshold, 3), "quantile": OOD_QUANTILE,
+        "member": OOD_MEMBER, "layers": OOD_LAYERS, "threshold": round(gate.threshold, 4), "quantile": OOD_QUANTILE,
         "calibration_false_rejection": float((cal_scores > gate.threshold).float().mean()),
         "non_skin_rejected": float((ns_scores > gate.threshold).float().mean()),
-        "non_skin_scores": {name: round(float(s), 1) for (name, _), s in zip(non_skin, ns_scores)},
+        "non_skin_scores": {name: round(float(s), 2) for (name, _), s in zip(non_skin, ns_scores)},
     }
     profile = ProfileSpec(
         id=PROFILE_ID,
         description="Two EfficientNet-Lite members fine-tuned on HAM10000 (224 px pool) in this repository; "
                     "temperature-scaled, with an out-of-distribution gate. See weights/README.md.",
         members=specs, triage=policy,
-        ood=OODSpec(member="A", file=ood_file.name, sha256=sha256_file(ood_file), threshold=round(gate.threshold, 4)),
+        ood=OODSpec(member=OOD_MEMBER, layers=OOD_LAYERS, file=ood_file.name, sha256=sha256_file(ood_file),
+                    threshold=round(gate.threshold, 4)),
     )
     manifest_path = weights_dir / "manifest.json"
     manifest = json.loads(manifest_path.read_text())
