@@ -1,0 +1,482 @@
+"""Follow-up questions after a screening: routed by the guardrails, answered by the LLM or from
+curated material, and checked before display.
+
+Flow of `answer(question, context, llm)`:
+1. `guardrails.check_message`: anything but IN_SCOPE gets the app's fixed reply; no LLM is involved.
+2. No photo analysed yet and the question is about "my spot/result": guidance to attach a photo.
+3. Otherwise the LLM answers (rules repeated in the user turn, the answer language named, the latest
+   result and the curated material as reference), streamed as it arrives.
+4. The model's text is cleaned (no HTML, links, images) and checked (`guardrails.check_answer`). If it
+   fails, or the LLM is absent, down, slow or broken, the final answer is the curated one, and says so.
+
+Public API:
+- `FollowupContext`: the screening results so far (image 1, 2, ... in order; the last is the latest),
+  their reports, and a bounded chat history.
+- `FollowupAnswer`: the text to display and where it came from.
+- `answer(question, context, llm) -> AsyncIterator[str | FollowupAnswer]`: text chunks to show live,
+  then exactly one `FollowupAnswer`, whose `text` replaces the live text (it differs when the model's
+  answer was refused or failed).
+- `curated_answer(question, context, language) -> str`: the answer from curated material alone (pure).
+- `build_messages(question, context, language)`: the LLM messages (pure).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import tomllib
+from collections.abc import AsyncIterator
+from functools import cache
+from string import Template
+from typing import Literal
+
+from openai.types.chat import ChatCompletionMessageParam
+from pydantic import BaseModel, field_validator, model_validator
+
+from assistant.guardrails import (
+    LANGUAGE_NAMES,
+    Route,
+    Verdict,
+    check_answer,
+    check_message,
+    fallback_note,
+    fixed_reply,
+    normalise,
+    reply_text,
+)
+from assistant.llm import ChatStream, LLMClient, LLMError
+from assistant.report import Report, facts
+from assistant.safety import clean_markdown
+from assistant.settings import PROJECT_ROOT
+from tools.catalogue import catalogue
+from tools.result import ClassificationResult
+
+log = logging.getLogger(__name__)
+
+FOLLOWUP_DIR = PROJECT_ROOT / "prompts" / "followup"
+HISTORY_TURNS = 6  # (role, text) entries kept: enough for "and the other one?", small for a 4B model's context
+HISTORY_CHARS = 600  # per entry; a pasted report must not crowd out the rules
+PROMPT_HISTORY_CHARS = 300
+QUESTION_CHARS = 1500
+REFERENCE_CHARS = 2500  # curated reference text given to the model
+
+# Notes shown above a curated answer (also in FollowupAnswer.note), saying why it is not the AI's.
+NOTE_NO_LLM = "The AI assistant is not available right now; this is a standard answer from the app's curated material."
+NOTE_LLM_FAILED = "The AI assistant did not answer in time; this is a standard answer from the app's curated material."
+NOTE_LLM_INTERRUPTED = "The AI answer was interrupted; this is a standard answer from the app's curated material instead."
+NOTE_REPLACED = "The AI's answer was replaced by a standard answer from the app's curated material, because it contained {problem}."
+NOTE_CUT_SHORT = "The AI's answer was cut short at its length limit."
+NOTE_NO_IMAGE = "No photo has been analysed yet."
+
+Source = Literal["fixed", "model", "curated"]
+
+
+class FollowupContext(BaseModel):
+    """What a follow-up answer may use. `results[i]` is "image i+1" (the order photos were attached; the
+    last is the latest) and `reports[i]` its report (None when none was made, e.g. not a lesion; the list
+    may be shorter than `results`). `history`: (role, text) pairs, "user" or "assistant", oldest first;
+    trimmed to the last HISTORY_TURNS entries of at most HISTORY_CHARS characters each."""
+
+    results: list[ClassificationResult] = []
+    reports: list[Report | None] = []
+    history: list[tuple[str, str]] = []
+
+    @field_validator("history")
+    @classmethod
+    def _bound_history(cls, history: list[tuple[str, str]]) -> list[tuple[str, str]]:
+        return [(role, text[:HISTORY_CHARS]) for role, text in history[-HISTORY_TURNS:]]
+
+    @model_validator(mode="after")
+    def _reports_match_results(self) -> FollowupContext:
+        if len(self.reports) > len(self.results):
+            raise ValueError(f"{len(self.reports)} reports for {len(self.results)} results")
+        return self
+
+    def latest(self) -> tuple[int, ClassificationResult] | None:
+        """(image number, result) of the latest photo that was screened as a skin lesion."""
+        for i in range(len(self.results) - 1, -1, -1):
+            if self.results[i].status == "ok":
+                return i + 1, self.results[i]
+        return None
+
+    def report(self, number: int) -> Report | None:
+        return self.reports[number - 1] if 0 < number <= len(self.reports) else None
+
+
+class FollowupAnswer(BaseModel):
+    """The answer to display. `text` is complete (a note, when there is one, is its first line, so do
+    not render `note` again); `source`: "fixed" (the app's guardrail text), "model" (the AI's text,
+    checked), or "curated" (the app's standard material); `verdict`: the routing, for the audit log;
+    `note`: why the answer is not the AI's, or None."""
+
+    text: str
+    source: Source
+    verdict: Verdict
+    note: str | None = None
+
+
+# ---------------------------------------------------------------- data files
+
+
+@cache
+def _snippets() -> dict[str, str]:
+    raw = tomllib.loads((FOLLOWUP_DIR / "snippets.toml").read_text(encoding="utf-8"))
+    return {k: v.strip() for k, v in raw["snippets"].items()}
+
+
+@cache
+def _template(name: str) -> str:
+    return (FOLLOWUP_DIR / name).read_text(encoding="utf-8").strip()
+
+
+# ---------------------------------------------------------------- what the question is about
+# Patterns run on guardrails.normalise(text): lower case, no accents. Order = order of the answer's parts.
+
+_TOPICS: dict[str, str] = {
+    "compare": r"\bcompar\w*|\bdifferen\w*|\bboth\s+(?:images|photos|pictures|spots)\b|\b(?:image|photo|picture)\s*#?\d"
+    r"|\b(?:first|second|third|previous|earlier|last|other|older|newer)\s+(?:image|photo|picture|one|spot)\b"
+    r"|\btwo\s+(?:images|photos|pictures|spots)\b|\bvergleich\w*|\bconfront\w*",
+    "percent": r"%|\bpercent\w*|\bper\s+cent\b|\bconfiden\w*|\bprobab\w*|\bnumbers?\b|\bscores?\b|\baccura\w*|\breliab\w*"
+    r"|\btrust\b|\bwrong\b|\bmistakes?\b|\bhow\s+sure\b|\bporcentaje|\bpourcentage|\bprozent|\bpercentual|\bconfianza"
+    r"|\bconfiance|\bfiducia|\bconfianca|\bwahrscheinlich",
+    "urgency": r"\burgen\w*|\bhow\s+soon\b|\bwhy\s+(?:so\s+|is\s+it\s+)?(?:high|low|moderate)\b|\btier\b|\bpriority\b|\bdringend",
+    "worry": r"\bworr\w*|\bscared\b|\bafraid\b|\banxious\b|\bfrighten\w*|\bserious\b|\bdangerous\b|\bdeadly\b|\bpreocup\w*"
+    r"|\binquiet\w*|\bsorgen?\b|\bpreoccup\w*|\bmiedo\b|\bpeur\b|\bangst\b|\bpaura\b|\bmedo\b|\bgrave\b|\bgefahrlich"
+    r"|\bpericolos\w*|\bperigos\w*|\bpeligros\w*|\bdangereu\w*",
+    "abcde": r"\babcde?\b|\basymmetr\w*|\bborders?\b|\bwarning\s+signs?\b|\bsigns?\b|\bsymptoms?\b|\blook\s+for\b"
+    r"|\bfeatures\b|\blook\s+like\b|\bsenales\b|\bsignes\b|\banzeichen\b|\bsegnali\b|\bsinais\b",
+    "self_check": r"\bcheck\s+(?:my\s+|your\s+|the\s+)?(?:own\s+)?(?:skin|body|moles|spots)\b|\bself[- ]?(?:check|exam\w*|monitor\w*)"
+    r"|\bexamine\s+(?:my|your)\b|\bmonitor\w*|\bkeep\s+an\s+eye\b|\bwatch\s+(?:it|the|my)\b|\bskin\s+checks?\b"
+    r"|\bautoexam\w*|\bautocontrol\w*|\bselbstuntersuch\w*|\bkontrollier\w*|\bcontrollare\b|\bverificar\b|\bvigiar\b|\bsurveiller\b",
+    "see_doctor": r"\b(?:see|visit|go\s+to|call|contact|book|need)\s+(?:a|my|the)\s+(?:doctor|dermatologist|gp|physician|clinic)\b"
+    r"|\bwhen\s+(?:should|do|must)\s+i\s+(?:see|go|get)\b|\bneed\s+to\s+see\b|\bappointment\b|\bmedico\b|\bmedecin\b|\barzt\b",
+    "visit": r"\bdermatolog\w*\s+(?:visit|appointment)|\bwhat\s+happens\s+(?:at|during|next)\b|\bat\s+the\s+(?:dermatologist|doctor)\b"
+    r"|\bbiops\w*|\bdermatoscop\w*|\bexpect\b|\bprepare\b|\bbring\b|\bwhat\s+will\s+the\s+doctor\b|\bquestions\s+to\s+ask\b"
+    r"|\bconsulta\b|\brendez-vous\b|\btermin\b|\bvisita\b",
+    "treatment": r"\btreat\w*|\bremov\w*|\bsurgery\b|\bcured?\b|\btherap\w*|\btratamiento|\btraitement|\bbehandlung|\btrattamento"
+    r"|\btratamento|\bcirug\w*|\bchirurg\w*",
+    "prevention": r"\bsun\s*screens?\b|\bsun\s*blocks?\b|\bspf\b|\bsun\b|\bprevent\w*|\bprotect\w*|\buv\b|\btann\w*|\bsunbeds?\b"
+    r"|\bprotector\s+solar|\bcreme\s+solaire|\bsonnencreme|\bcrema\s+solare|\bprotetor\s+solar|\bsol\b|\bsoleil\b|\bsonne\b",
+}
+_TOPIC_RE = {k: re.compile(v) for k, v in _TOPICS.items()}
+# A short "thanks" / "ok" gets a short reply; a "hello" gets the result summary and the menu.
+_THANKS = re.compile(r"^(?:thanks?|thank\s+you|thx|ok(?:ay)?|great|cool|got\s+it|gracias|merci|danke|grazie|obrigad[oa])\b")
+# Names people use for the seven classes (normalised). "mole" is only a class question when asked
+# as one ("what is a mole?"): otherwise "my mole" is just the spot.
+_CLASS_ALIASES: dict[str, str] = {
+    "melanoma": r"\bmelanom\w*",
+    "melanocytic_nevi": r"\bnev(?:us|i)\b|\bnaev(?:us|i)\b|\bmelanocytic\b|\bnevo\b|\bneo\b|\bgrain\s+de\s+beaute\b|\bmuttermal\b|\bleberfleck\b",
+    "basal_cell_carcinoma": r"\bbasal\b|\bbcc\b|\bbasaliom\w*|\bbasocelular\b|\bbasocellul\w*|\bbasalzell\w*",
+    "actinic_keratoses": r"\bactinic\b|\bakiec\b|\bsolar\s+kerato\w*|\bactinica\b|\bactinique\b|\baktinisch\w*|\battinic\w*",
+    "benign_keratosis-like_lesions": r"\bseborr?h?\w*|\bbenign\s+kerato\w*|\bbkl\b|\bkeratosis-like\b|\blentig\w*|\bage\s+spots?\b|\bliver\s+spots?\b",
+    "dermatofibroma": r"\bdermatofibrom\w*",
+    "vascular_lesions": r"\bvascular\b|\bangioma\w*|\bangiokeratom\w*|\bcherry\b|\bh(?:a)?emangiom\w*|\bvasc\b",
+}
+_CLASS_RE = {k: re.compile(v) for k, v in _CLASS_ALIASES.items()}
+_MOLE_QUESTION = re.compile(r"\bwhat\s+(?:is|are)\s+(?:a\s+)?moles?\b")
+_DEFINITION = re.compile(
+    r"\bwhat(?:'s|\s+is|\s+are|\s+does|\s+do)\b|\bmean\w*|\bexplain\w*|\btell\s+me\s+about\b|\bdefin\w*|\bque\s+es\b"
+    r"|\bqu'?\s?est-ce\b|\bc'?\s?est\s+quoi\b|\bwas\s+ist\b|\bcos'?\s?e\b|\bche\s+cos\w*|\bo\s+que\s+e\b|\bsignifi\w*|\bbedeute\w*"
+)
+# Topics that can be answered without any photo; anything else about "my spot" needs one.
+_GENERAL_TOPICS = frozenset({"abcde", "self_check", "see_doctor", "visit", "treatment", "prevention", "thanks"})
+_IMAGE_NUMBER = re.compile(r"\b(?:image|photo|picture|imagen|foto|bild|immagine|imagem)\s*#?(\d{1,3})\b")
+_ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5}
+_ORDINAL_RE = re.compile(r"\b(first|second|third|fourth|fifth)\s+(?:image|photo|picture|one)\b")
+_PERCENT_IN_QUESTION = re.compile(r"(\d{1,3}(?:[.,]\d+)?)\s?%")
+COMPARE_MAX = 6  # images listed in a comparison when none are named
+
+
+def topics(question: str) -> list[str]:
+    """What the question asks about, in answer order: topic keys and "class:<label>" entries."""
+    norm = normalise(question)
+    found = [k for k, r in _TOPIC_RE.items() if r.search(norm)]
+    definitional = bool(_DEFINITION.search(norm)) or not found
+    classes = [label for label, r in _CLASS_RE.items() if r.search(norm)] if definitional else []
+    if _MOLE_QUESTION.search(norm) and "melanocytic_nevi" not in classes:
+        classes.append("melanocytic_nevi")
+    if not found and not classes and _THANKS.match(norm) and len(norm.split()) <= 5:
+        return ["thanks"]
+    return found + [f"class:{label}" for label in classes]
+
+
+def needs_result(question: str) -> bool:
+    """Does answering need a screened photo? General topics (ABCDE, self-checks, class descriptions,
+    sun protection, doctor visits) do not; questions about "my result", numbers, urgency, worry,
+    comparisons, and anything unrecognised do."""
+    found = topics(question)
+    general = [t for t in found if t in _GENERAL_TOPICS or t.startswith("class:")]
+    return not general or any(t in ("compare", "percent", "urgency", "worry") for t in found)
+
+
+# ---------------------------------------------------------------- curated answers
+
+
+def _values(number: int, result: ClassificationResult) -> dict[str, str]:
+    return facts(result) | {"number": str(number)}
+
+
+def _fill(key: str, number: int, result: ClassificationResult, **extra: str) -> str:
+    return Template(_snippets()[key]).substitute(_values(number, result), **extra)
+
+
+def _result_line(number: int, result: ClassificationResult) -> str:
+    if result.status != "ok":
+        return f"- **Image {number}:** not a close-up of a skin spot, so no screening result."
+    v = facts(result)
+    return (
+        f"- **Image {number}:** closest match **{v['display_name']}** at {v['confidence_pct']} "
+        f"({v['confidence_band']} confidence); types needing a doctor's attention {v['malignant_pct']}; "
+        f"urgency **{v['tier_title']}**."
+    )
+
+
+def _percent_part(question: str, number: int, result: ClassificationResult) -> str:
+    parts = [_fill("percentages", number, result)]
+    cat = catalogue()
+    for raw in _PERCENT_IN_QUESTION.findall(question):
+        asked = round(float(raw.replace(",", ".")))
+        owners = [cat.by_label(label).display_name for label, p in result.top(len(result.probabilities)) if round(p * 100) == asked]
+        if owners:
+            parts.append(f"In image {number}, {asked}% is the share for **{' and '.join(owners)}**.")
+        elif round(result.malignant_probability * 100) == asked:
+            parts.append(f"In image {number}, {asked}% is the combined share of the types that need a doctor's attention.")
+        else:
+            parts.append(f"I don't see {asked}% in the result for image {number}; its numbers are listed above.")
+    if result.uncertainty.low_confidence:
+        parts.append(_snippets()["low_confidence"])
+    return "\n\n".join(parts)
+
+
+def _compare_part(question: str, context: FollowupContext) -> str:
+    if len(context.results) < 2:
+        return _snippets()["compare_single"]
+    numbers = _named_images(question, context)
+    if len(numbers) < 2:
+        numbers = list(range(max(1, len(context.results) - COMPARE_MAX + 1), len(context.results) + 1))
+    lines = [_result_line(n, context.results[n - 1]) for n in numbers]
+    return "\n".join([_snippets()["compare_intro"], *lines]) + "\n\n" + _snippets()["compare_outro"]
+
+
+def _named_images(question: str, context: FollowupContext) -> list[int]:
+    """Image numbers the question names ("image 2", "the first photo") that exist, in order."""
+    norm = normalise(question)
+    wanted = {int(n) for n in _IMAGE_NUMBER.findall(norm)} | {_ORDINALS[w] for w in _ORDINAL_RE.findall(norm)}
+    return sorted(n for n in wanted if 1 <= n <= len(context.results))
+
+
+def _subject(question: str, context: FollowupContext) -> tuple[int, ClassificationResult] | None:
+    """The image a question is about: the one it names, if it names exactly one screened lesion;
+    otherwise the latest."""
+    named = [n for n in _named_images(question, context) if context.results[n - 1].status == "ok"]
+    return (named[0], context.results[named[0] - 1]) if len(named) == 1 else context.latest()
+
+
+def _class_part(labels: list[str]) -> str:
+    cat = catalogue()
+    lines = [f"- **{cat.by_label(label).display_name}:** {cat.by_label(label).description}" for label in labels]
+    return "\n".join([_snippets()["class_intro"], *lines])
+
+
+def _report_section(report: Report | None, number: int) -> str | None:
+    if report is None:
+        return None
+    for s in report.sections:
+        if s.number == number:
+            return f"**From your report ({s.number}. {s.title}):**\n\n{s.body}"
+    return None
+
+
+def curated_answer(question: str, context: FollowupContext, language: str) -> str:
+    """An answer built only from the app's curated material: the snippets in prompts/followup/,
+    the class catalogue, the latest result's actual numbers and the matching sections of its report.
+    Pure and never raises for any question; English, after a one-line note when `language` is not."""
+    snip = _snippets()
+    found = topics(question)
+    latest = context.latest()
+    parts: list[str] = []
+    if latest and latest[0] != len(context.results):
+        parts.append(Template(snip["not_a_lesion"]).substitute(latest=str(len(context.results)), number=str(latest[0])))
+    needs_photo = False
+    for topic in found:
+        if topic.startswith("class:"):
+            continue
+        if topic == "thanks":
+            parts.append(snip["thanks"])
+        elif topic == "compare":
+            if latest is None:
+                needs_photo = True
+            else:
+                parts.append(_compare_part(question, context))
+        elif topic in ("percent", "urgency", "worry"):
+            subject = _subject(question, context)
+            if subject is None:
+                needs_photo = True
+                continue
+            number, result = subject
+            if topic == "percent":
+                parts.append(_percent_part(question, number, result))
+            elif topic == "urgency":
+                parts.append(_fill("urgency", number, result))
+            else:
+                parts += [snip["worry"], _fill("result_summary", number, result)]
+                parts.append(_report_section(context.report(number), 5) or snip["see_doctor"])
+        elif topic == "see_doctor":
+            if latest:
+                parts.append(_report_section(context.report(latest[0]), 4) or _fill("result_summary", *latest))
+            parts.append(snip["see_doctor"])
+        elif topic == "self_check":
+            parts.append(snip["self_check"])
+            if latest and (section := _report_section(context.report(latest[0]), 6)):
+                parts.append(section)
+        elif topic == "visit":
+            parts.append(snip["visit"])
+            if latest and (section := _report_section(context.report(latest[0]), 8)):
+                parts.append(section)
+        else:  # abcde, treatment, prevention
+            parts.append(snip[topic])
+    classes = [t.split(":", 1)[1] for t in found if t.startswith("class:")]
+    if classes:
+        parts.append(_class_part(classes))
+    if needs_photo or (not parts and latest is None):
+        parts.append(reply_text("no_image", "en"))
+    elif not found:  # nothing recognised: what we know, and what can be asked
+        if latest:
+            parts.append(_fill("result_summary", *latest))
+        parts.append(snip["menu"])
+    text = "\n\n".join(dict.fromkeys(p.strip() for p in parts if p.strip()))  # drop repeats, keep order
+    return _with_language_note(text, language)
+
+
+def _with_language_note(text: str, language: str) -> str:
+    note = fallback_note(language)
+    return f"{note}\n\n{text}" if note else text
+
+
+# ---------------------------------------------------------------- the LLM prompt
+
+
+def _context_text(context: FollowupContext) -> str:
+    latest = context.latest()
+    if latest is None:
+        return "No photo has been screened yet."
+    number, result = latest
+    v = _values(number, result)
+    lines = [
+        f"- Latest photo: image {number} of {len(context.results)}.",
+        f"- Closest match: {v['display_name']} ({v['confidence_band']} confidence, {v['confidence_pct']}).",
+        f"- Top three matches: {v['top3']}.",
+        f"- Combined share of the types that need a doctor's attention ({v['malignant_names']}): {v['malignant_pct']}.",
+        f"- Flagged as low confidence: {v['low_confidence']}.",
+        f"- Urgency: {v['tier_title']}. {v['tier_action']}",
+        f"- Why this urgency: {v['triage_reason']}",
+        f"- About {v['display_name']}: {v['description']}",
+    ]
+    earlier = [_result_line(n, r) for n, r in enumerate(context.results, start=1) if n != number]
+    if earlier:
+        lines += ["- Other photos in this chat:", *[f"  {line}" for line in earlier]]
+    return "\n".join(lines)
+
+
+def _history_text(context: FollowupContext) -> str:
+    if not context.history:
+        return "(none)"
+    names = {"user": "Person", "assistant": "Assistant"}
+    return "\n".join(
+        f"{names.get(role, role.capitalize())}: {' '.join(text.split())[:PROMPT_HISTORY_CHARS]}" for role, text in context.history
+    )
+
+
+def build_messages(question: str, context: FollowupContext, language: str) -> list[ChatCompletionMessageParam]:
+    """System and user messages for one follow-up. The rules are in both (Gemma folds the system text
+    into the user turn; small models weigh the last instructions most), and so is the answer language.
+    The curated answer goes in as reference, so the model rephrases checked facts instead of recalling."""
+    rules = _template("rules.md")
+    reference = curated_answer(question, context, "en")[:REFERENCE_CHARS]
+    context_text = _context_text(context) + "\n\n## Reference material (accurate; base your answer on it)\n" + reference
+    user = Template(_template("user.md")).substitute(
+        context=context_text,
+        history=_history_text(context),
+        rules=rules,
+        language_name=LANGUAGE_NAMES.get(language, "English"),
+        question=" ".join(question.split())[:QUESTION_CHARS],
+    )
+    return [
+        {"role": "system", "content": Template(_template("system.md")).substitute(rules=rules)},
+        {"role": "user", "content": user},
+    ]
+
+
+def _open_stream(llm: LLMClient, messages: list[ChatCompletionMessageParam]) -> ChatStream:
+    """The one place that knows the LLM client's API: an async iterable of text that raises LLMError,
+    with `finish_reason` set once it is exhausted."""
+    return llm.stream(messages)
+
+
+# ---------------------------------------------------------------- answering
+
+
+def _curated(question: str, context: FollowupContext, verdict: Verdict, note: str) -> FollowupAnswer:
+    text = f"*{note}*\n\n{curated_answer(question, context, verdict.language)}"
+    return FollowupAnswer(text=text, source="curated", verdict=verdict, note=note)
+
+
+def _fixed(verdict: Verdict, context: FollowupContext) -> FollowupAnswer:
+    text = fixed_reply(verdict) or ""
+    latest = context.latest()
+    if verdict.category == "diagnosis" and latest:
+        # Declining is kinder with the facts we can give: the screening result and its urgency.
+        text += "\n\n" + _fill("result_summary", *latest)
+    return FollowupAnswer(text=text, source="fixed", verdict=verdict)
+
+
+async def answer(
+    question: str, context: FollowupContext, llm: LLMClient | None = None
+) -> AsyncIterator[str | FollowupAnswer]:
+    """Answer one follow-up: yields text chunks to show live, then exactly one FollowupAnswer whose
+    `text` is what must be displayed (it replaces the live text). Never raises for LLM trouble: without
+    `llm`, or when it fails, the answer is the curated one with a note saying so."""
+    verdict = check_message(question)
+    if verdict.route is not Route.IN_SCOPE:
+        final = _fixed(verdict, context)
+    elif context.latest() is None and needs_result(question):
+        text = reply_text("no_image", verdict.language)
+        final = FollowupAnswer(text=text, source="fixed", verdict=verdict, note=NOTE_NO_IMAGE)
+    elif llm is None:
+        final = _curated(question, context, verdict, NOTE_NO_LLM)
+    else:
+        final = None
+    if final is not None:
+        yield final.text
+        yield final
+        return
+
+    assert llm is not None  # the only case left once `final` is None
+    parts: list[str] = []
+    failure: Exception | None = None
+    stream = _open_stream(llm, build_messages(question, context, verdict.language))
+    try:
+        async for chunk in stream:
+            parts.append(chunk)
+            yield chunk
+    except LLMError as e:
+        log.warning("follow-up LLM failed (%s): %s", e.kind, e)
+        failure = e
+    except Exception as e:  # the user must get an answer whatever the client does; keep the trace for us
+        log.exception("follow-up LLM raised unexpectedly")
+        failure = e
+    text = clean_markdown("".join(parts))
+    if failure is not None:
+        yield _curated(question, context, verdict, NOTE_LLM_INTERRUPTED if parts else NOTE_LLM_FAILED)
+        return
+    if len(re.findall(r"[^\W\d_]{2,}", text)) < 3:  # blank or only markup once cleaned: nothing to show
+        yield _curated(question, context, verdict, NOTE_LLM_FAILED)
+        return
+    check = check_answer(text)
+    if not check.ok:
+        log.warning("follow-up answer refused: %s", "; ".join(check.problems))
+        problem = check.problems[0].split(" (", 1)[0]
+        yield _curated(question, context, verdict, NOTE_REPLACED.format(problem=problem))
+        return
+    note = NOTE_CUT_SHORT if stream.finish_reason == "length" else None
+    yield FollowupAnswer(text=text + (f"\n\n*{note}*" if note else ""), source="model", verdict=verdict, note=note)

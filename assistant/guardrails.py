@@ -1,0 +1,480 @@
+"""Follow-up message routing and the output check: the screening-only rules, enforced in code.
+
+Every chat message goes through `check_message` BEFORE any LLM sees it. Emergencies, self-harm,
+requests for a diagnosis, a prescription or a dose, attempts to change the rules, and off-topic requests
+get a fixed reply (`fixed_reply`) written by the app, in the user's language where it matters most.
+Only IN_SCOPE messages reach the model, and its answer goes through `check_answer` (the report's
+forbidden-content check, assistant/safety.py) AFTER it, before it is shown.
+
+Public API:
+- `Route`, `Verdict`, `check_message(text) -> Verdict`: where a message goes, with an audit label.
+- `fixed_reply(verdict) -> str | None`: the app's text for every route but IN_SCOPE.
+- `reply_text(kind, language) -> str`, `fallback_note(language) -> str`: fixed texts by name (e.g.
+  "no_image") and the "only available in English" line, for the follow-up engine.
+- `AnswerCheck`, `check_answer(text) -> AnswerCheck`: may this model text be shown?
+- `detect_language(text) -> str`: "en", "es", "fr", "de", "it" or "pt".
+
+This is pattern matching, not meaning-level matching (see the landscape's guardrail anchors: NeMo
+Guardrails, Llama Guard). It is tuned to fail safe: an emergency phrasing it misses still reaches a
+model told to advise prompt care, and an unsafe answer the prompt fails to prevent is caught after.
+All patterns are matched on `normalise(text)`: lower case, accents removed, "ß" -> "ss", straight quotes.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+import unicodedata
+from enum import StrEnum
+from functools import cache
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from assistant.safety import DRUGS, find_forbidden
+from assistant.settings import PROJECT_ROOT
+
+REPLIES_FILE = PROJECT_ROOT / "prompts" / "followup" / "replies.toml"
+
+Language = Literal["en", "es", "fr", "de", "it", "pt"]
+LANGUAGES: tuple[Language, ...] = ("en", "es", "fr", "de", "it", "pt")
+LANGUAGE_NAMES: dict[str, str] = {
+    "en": "English",
+    "es": "Spanish (español)",
+    "fr": "French (français)",
+    "de": "German (Deutsch)",
+    "it": "Italian (italiano)",
+    "pt": "Portuguese (português)",
+}
+
+
+class Route(StrEnum):
+    EMERGENCY = "emergency"  # a red flag: fixed escalation text, no LLM
+    SELF_HARM = "self_harm"  # fixed, kind crisis text, no LLM
+    DECLINE = "decline"  # diagnosis, prescription, dose, self-treatment, jailbreak: declined kindly
+    OFF_TOPIC = "off_topic"  # redirected kindly
+    IN_SCOPE = "in_scope"  # answered (model or curated)
+
+
+class Verdict(BaseModel):
+    """Where a message goes. `category` is a stable audit label: "bleeding", "rapid_change",
+    "severe_pain", "fever_rash", "breathing", "self_harm", "diagnosis", "prescription", "dose",
+    "self_treatment", "jailbreak", "off_topic", or "question" (IN_SCOPE). `language`: the reply language."""
+
+    model_config = ConfigDict(frozen=True)
+    route: Route
+    category: str
+    language: str
+
+
+class AnswerCheck(BaseModel):
+    """`ok`: the text may be shown. `problems`: one readable line per forbidden phrase found."""
+
+    ok: bool
+    problems: list[str] = []
+
+
+# ---------------------------------------------------------------- normalising and language
+
+
+def normalise(text: str) -> str:
+    """Lower case without accents ("fièvre" -> "fievre", "Größe" -> "grosse"), straight apostrophes,
+    single spaces: people type with and without accents, and the patterns are written once, in ASCII."""
+    text = text.replace("ß", "ss").replace("’", "'").replace("‘", "'").replace("´", "'")
+    text = unicodedata.normalize("NFKD", text.lower())
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    return re.sub(r"\s+", " ", text).strip()
+
+
+# Frequent function words per language (accent-free, as after `normalise`). A word shared by several
+# languages counts for each of them by 1/(number of languages), so distinctive words decide.
+_STOPWORDS: dict[str, str] = {
+    "en": "the a an is are was were be i you it my me what how why should do does did can could this that "
+    "these and of to in with have has will would not if about mean means on for am get at or there",
+    "es": "el la los las un una es son que de del y en mi me por para con no si se lo como esta estoy "
+    "tengo debo puedo muy pero mas este esto eso significa hay cuando porque ya le su al algo deberia",
+    "fr": "le la les un une des est et je j ai mon ma mes que qu quoi ce cette c il elle pas ne de du en "
+    "pour avec sur dans vous tu comment pourquoi dois au aux ca est-ce veut dire suis moi faire",
+    "de": "der die das ein eine einen ist und ich mein meine was wie warum soll sollte nicht mit auf fur "
+    "zu es sie du haben habe bedeutet sehr auch wenn kann den dem des mir mich bin sind oder muss will",
+    "it": "il lo la gli le un una uno e che di del della per con non mio mia cosa come perche sono ho "
+    "devo posso questo questa molto significa mi ma anche nel sul cos dovrei",
+    "pt": "o a os as um uma e que de do da dos das em no na meu minha com nao por para como porque tenho "
+    "devo posso isso isto este esta muito significa voce eu ao ele ela deveria",
+}
+# Letters only one of our languages uses (checked before accents are removed).
+_MARKS = {"es": "ñ¿¡", "pt": "ãõ", "de": "ßäöü"}
+_MARK_WEIGHT = 2.0
+_MIN_SCORE = 1.0  # below this the message is too short to tell: English
+
+
+@cache
+def _stopword_weights() -> dict[str, dict[str, float]]:
+    owners: dict[str, list[str]] = {}
+    for lang, words in _STOPWORDS.items():
+        for w in set(words.split()):
+            owners.setdefault(w, []).append(lang)
+    return {lang: {w: 1 / len(owners[w]) for w in set(words.split())} for lang, words in _STOPWORDS.items()}
+
+
+def detect_language(text: str) -> str:
+    """The message's language among en, es, fr, de, it, pt, by weighted stopword counts; "en" when
+    nothing decides (short or mixed messages), since the app's own texts are English first."""
+    weights = _stopword_weights()
+    tokens = re.findall(r"[a-z]+(?:-[a-z]+)?", normalise(text))
+    scores = {lang: sum(weights[lang].get(t, 0.0) for t in tokens) for lang in LANGUAGES}
+    lowered = text.lower()
+    for lang, marks in _MARKS.items():
+        if any(m in lowered for m in marks):
+            scores[lang] += _MARK_WEIGHT
+    best = max(LANGUAGES, key=lambda lang: (scores[lang], lang == "en"))
+    return best if scores[best] >= _MIN_SCORE and scores[best] > scores["en"] else "en"
+
+
+# ---------------------------------------------------------------- routing tables
+#
+# Each rule: (route, category, patterns, guarded). A rule fires when ALL its patterns match the message.
+# `guarded`: the first pattern's match does not count when the sentence frames it as a hypothetical
+# ("what should I do if it keeps bleeding?") or negates it ("it is not growing fast"): those are
+# questions for the answer engine, whose curated text says when to get care.
+
+_COND = (
+    r"(?:skin\s+cancer|cancer|cancerous|melanoma|carcinoma|bcc|tumou?r|malignant|malignancy|benign|harmless)"
+)
+_DRUG_NAMES = "|".join(re.escape(d) for d in DRUGS)
+_MEDICINE = (
+    r"(?:creams?|ointments?|medicines?|medications?|meds|drugs?|pills?|tablets?|capsules?|antibiotics?|"
+    r"steroids?|lotions?|gels?|painkillers?|drops)"
+)
+
+_Rule = tuple[Route, str, tuple[str, ...], bool]
+
+_SELF_HARM_PATTERNS = (
+    # en
+    r"\bsuicid|\bkill(?:ing)?\s+my\s*self\b|\bend(?:ing)?\s+(?:my\s+(?:own\s+)?life|it\s+all)\b"
+    r"|\btake\s+my\s+(?:own\s+)?life\b|(?<!n't )(?<!not )\bwant(?:s)?\s+to\s+die\b|\bwish\s+i\s+(?:was|were)\s+dead\b"
+    r"|\bbetter\s+off\s+dead\b|\bself[- ]?harm|\bharm(?:ing)?\s+myself\b"
+    r"|\b(?:want|going|urge|tempted)\s+to\s+(?:cut|hurt|harm|kill)\s+myself\b"
+    r"|\b(?:don'?t|do\s+not)\s+want\s+to\s+(?:live|be\s+alive|be\s+here\s+anymore)\b|\bno\s+reason\s+to\s+live\b"
+    r"|\bnot\s+worth\s+living\b|\bcan'?t\s+go\s+on\s+(?:living|anymore|like\s+this)\b",
+    # es
+    r"\bmatarme\b|\bquitarme\s+la\s+vida\b|(?<!no )\bquiero\s+morir(?:me)?\b|\bno\s+quiero\s+vivir\b"
+    r"|\bhacerme\s+dano\b|\bautolesi",
+    # fr
+    r"\bme\s+tuer\b|\bmettre\s+fin\s+a\s+(?:mes\s+jours|ma\s+vie)\b|\benvie\s+de\s+mourir\b|\bveux\s+mourir\b"
+    r"|\bme\s+faire\s+du\s+mal\b|\bautomutil",
+    # de
+    r"\bselbstmord|\bmich\s+(?:umbringen|toten)\b|\bmir\s+das\s+leben\s+nehmen\b"
+    r"|\b(?:will|mochte)\s+(?:nicht\s+mehr\s+leben|sterben)\b|\bmir\s+(?:etwas|was)\s+antun\b|\bmich\s+ritzen\b|\bselbstverletz",
+    # it
+    r"\b(?:uccidermi|ammazzarmi)\b|\btogliermi\s+la\s+vita\b|(?<!non )\bvoglio\s+morire\b"
+    r"|\bnon\s+voglio\s+(?:piu\s+)?vivere\b|\bfarmi\s+del\s+male\b|\bautolesion",
+    # pt
+    r"\bme\s+matar\b|\bmatar-me\b|\btirar\s+a\s+(?:minha\s+)?(?:propria\s+)?vida\b|(?<!nao )\bquero\s+morrer\b"
+    r"|\bnao\s+quero\s+(?:mais\s+)?viver\b|\b(?:me\s+machucar|me\s+ferir|machucar-me|ferir-me)\b|\bautoles",
+)
+
+_EMERGENCY_PATTERNS: dict[str, tuple[str, ...]] = {
+    "bleeding": (
+        # en: the bleeding persists or is heavy; a single bleed ("it bled once when I scratched it") is not enough
+        r"\b(?:bleed|bleeds|bleeding|bled)\b[^.!?]{0,40}?\b(?:won'?t|will\s+not|wont|doesn'?t|does\s+not|didn'?t"
+        r"|did\s+not|can'?t|cannot|isn'?t|is\s+not|hasn'?t|has\s+not|not)\s+(?:stop|stopping|stopped)\b"
+        r"|\b(?:won'?t|will\s+not|can'?t|cannot|couldn'?t)\s+stop\s+(?:the\s+|it\s+from\s+)?bleed"
+        r"|\b(?:keeps?|kept|still|constantly|non-?stop|continuously)\s+(?:on\s+)?bleed"
+        r"|\bbleed(?:s|ing)?\s+(?:heavily|profusely|a\s+lot|non-?stop|constantly|everywhere|badly|so\s+much)\b"
+        r"|\b(?:lots?\s+of|so\s+much|a\s+lot\s+of)\s+blood\b|\bblood\s+everywhere\b|\bsoak(?:ed|ing)\b[^.!?]{0,30}\bblood",
+        # es
+        r"\bno\s+(?:para|deja)\s+de\s+sangrar\b|\bsangra(?:ndo)?\s+(?:mucho|muchisimo|sin\s+parar|a\s+chorros)\b"
+        r"|\bsigue\s+sangrando\b|\bel\s+sangrado\s+no\s+(?:para|se\s+detiene)\b",
+        # fr
+        r"\bn'?\s?arrete\s+pas\s+de\s+saigner\b|\bne\s+cesse\s+(?:pas\s+)?de\s+saigner\b"
+        r"|\bsaigne\s+(?:beaucoup|abondamment|sans\s+arret|enormement)\b|\bcontinue\s+(?:de|a)\s+saigner\b"
+        r"|\bsaign\w*\b[^.!?]{0,40}\bne\s+s'?\s?arrete\s+pas\b",
+        # de
+        r"\bhort\s+nicht\s+auf\s+zu\s+bluten\b|\bblutet\s+(?:sehr\s+)?(?:stark|ununterbrochen|immer\s+noch|standig|weiter)\b"
+        r"|\bblutung\s+(?:hort|stoppt)\s+nicht\b|\bblut\w*\b[^.!?]{0,40}\bhort\s+nicht\s+auf\b",
+        # it
+        r"\bnon\s+(?:smette|si\s+ferma|finisce)\s+di\s+sanguinare\b"
+        r"|\bsanguina\s+(?:molto|tanto|tantissimo|senza\s+sosta|continuamente|ancora)\b|\bcontinua\s+a\s+sanguinare\b"
+        r"|\bil\s+sanguinamento\s+non\s+si\s+ferma\b",
+        # pt
+        r"\bnao\s+(?:para|parou)\s+de\s+sangrar\b|\bsangra(?:ndo)?\s+(?:muito|sem\s+parar|bastante)\b"
+        r"|\bcontinua\s+(?:a\s+sangrar|sangrando)\b|\bo\s+sangramento\s+nao\s+para\b",
+    ),
+    "rapid_change": (
+        # en: the spot itself is described as changing fast (not "is rapid growth a warning sign?")
+        r"\b(?:grow|grows|growing|grew|grown|got\s+bigger|getting\s+bigger|spread|spreads|spreading|change|changes"
+        r"|changing|changed)\s+(?:very\s+|really\s+|so\s+|super\s+)?(?:fast|quickly|rapidly|overnight)\b"
+        r"|\bdoubled\s+in\s+size\b|\b(?:grown|grew|changed|got\s+(?:much\s+)?bigger)\b[^.!?]{0,30}?\b(?:in|within|over)\s+"
+        r"(?:just\s+)?(?:a|one|two|three|a\s+few|few|the\s+(?:last|past)(?:\s+few)?|\d+)\s+(?:days?|weeks?|nights?)\b",
+        # es
+        r"\b(?:crece|crecio|creciendo|cambia|cambio|cambiando)\s+(?:muy\s+)?(?:rapido|rapidamente|deprisa)\b"
+        r"|\bha\s+crecido\s+mucho\b",
+        # fr
+        r"\b(?:grossit|grandit|grossi|grandi|change|evolue|s'?\s?etend)\s+(?:tres\s+|tellement\s+|trop\s+)?(?:vite|rapidement)\b"
+        r"|\ba\s+beaucoup\s+(?:grossi|grandi|change)\b",
+        # de
+        r"\b(?:wachst|verandert\s+sich|vergrossert\s+sich)\s+(?:sehr\s+|so\s+)?(?:schnell|rasch|rasant)\b"
+        r"|\b(?:schnell|rasch|stark)\s+(?:gewachsen|grosser\s+geworden|verandert)\b",
+        # it
+        r"\b(?:cresce|crescendo|cresciuto|cambia|cambiando|cambiato)\s+(?:molto\s+)?(?:velocemente|rapidamente|in\s+fretta|veloce)\b"
+        r"|\be\s+cresciuto\s+(?:molto|tanto)\b",
+        # pt
+        r"\b(?:cresce|crescendo|cresceu|muda|mudando|mudou)\s+(?:muito\s+)?(?:rapido|rapidamente|depressa)\b"
+        r"|\bcresceu\s+muito\b",
+    ),
+    "severe_pain": (
+        r"\b(?:severe|extreme|unbearable|excruciating|intense|terrible|awful|agoni[sz]ing)\s+(?:pain|ache|burning)\b"
+        r"|\b(?:very|extremely|incredibly|unbearably|really)\s+painful\b|\bpain\s+is\s+(?:unbearable|severe|excruciating|terrible)\b"
+        r"|\bhurts?\s+(?:so\s+much|a\s+lot|really\s+bad(?:ly)?|terribly|badly|like\s+hell)\b|\bin\s+(?:agony|a\s+lot\s+of\s+pain)\b",
+        r"\bdolor\s+(?:muy\s+)?(?:intenso|fuerte|insoportable|terrible)\b|\bduele\s+(?:mucho|muchisimo)\b",
+        r"\bdouleur\s+(?:tres\s+)?(?:intense|forte|insupportable|atroce|terrible)\b|\b(?:tres|extremement)\s+douloureu"
+        r"|\bfait\s+(?:tres|extremement|terriblement)\s+mal\b",
+        r"\b(?:starke|sehr\s+starke|unertragliche|heftige|extreme)\s+schmerzen\b|\btut\s+(?:sehr|extrem|hollisch|furchtbar)\s+weh\b",
+        r"\bdolore\s+(?:molto\s+)?(?:forte|intenso|insopportabile|atroce|terribile)\b|\bfa\s+(?:molto|tantissimo)\s+male\b|\bfa\s+malissimo\b",
+        r"\bdor\s+(?:muito\s+)?(?:forte|intensa|insuportavel|terrivel)\b|\bdoi\s+(?:muito|demais)\b",
+    ),
+    "breathing": (
+        r"\b(?:can'?t|cannot|hard\s+to|trouble|difficulty|struggling\s+to)\s+(?:breathe|breathing)\b|\banaphyla"
+        r"|\b(?:throat|lips?|tongue|face)\s+(?:is\s+|are\s+)?(?:swelling|swollen)\b|\bswelling\s+(?:of|in)\s+(?:my\s+)?(?:throat|lips|tongue|face)\b",
+        r"\bno\s+puedo\s+respirar\b|\b(?:dificultad|me\s+cuesta)\s+(?:para\s+)?respirar\b",
+        r"\bn'?\s?arrive\s+pas\s+a\s+respirer\b|\b(?:du\s+mal|difficulte)\s+a\s+respirer\b",
+        r"\bkann\s+nicht\s+(?:richtig\s+)?atmen\b|\batemnot\b|\bbekomme\s+keine\s+luft\b",
+        r"\bnon\s+riesco\s+a\s+respirare\b|\b(?:difficolta|fatico)\s+a\s+respirare\b",
+        r"\bnao\s+consigo\s+respirar\b|\bdificuldade\s+(?:para|em|de)\s+respirar\b|\bfalta\s+de\s+ar\b",
+    ),
+}
+# Fever plus a spreading rash / redness, in any order: both halves must match.
+_FEVER = r"\b(?:fever|feverish|high\s+temperature|fiebre|fievre|fieber|febbre|febre)\b"
+_RASH = (
+    r"\b(?:rash|redness|red\s+streaks?|streaks?|spreading|swollen|swelling|hot\s+to\s+the\s+touch"
+    r"|sarpullido|erupcion|eritema|enrojecimiento|manchas\s+rojas|se\s+extiende|hinchad|hinchazon"
+    r"|eruption|rougeur|plaques?\s+rouges?|s'?\s?etend|gonfl|ausschlag|rotung|breitet\s+sich\s+aus|rote\s+streifen"
+    r"|geschwollen|schwellung|eruzione|arrossamento|sfogo|chiazze\s+rosse|si\s+(?:allarga|espande|estende)|gonfi"
+    r"|erupcao|vermelhidao|brotoeja|se\s+espalha|espalhando|inchad|inchaco)"
+)
+# Red streaks spreading from a spot suggest a spreading infection even without a fever.
+_STREAKS = r"\bred\s+(?:streaks?|lines?)\b[^.!?]{0,30}\b(?:spread|spreading|coming|going|running)\b"
+
+_JAILBREAK = (
+    r"\b(?:ignore|disregard|forget|override|bypass)\s+(?:(?:all|any|the|your|these|those|my|of)\s+)*"
+    r"(?:(?:previous|prior|above|earlier|original|system|safety)\s+)*(?:instructions?|rules?|prompts?|guidelines?"
+    r"|guardrails?|restrictions?|directions?|programming)\b"
+    r"|\bpretend\s+(?:that\s+)?(?:you\s+are|you're|to\s+be|ur)\b"
+    r"|\b(?:act|behave|respond|answer|speak|talk)\s+(?:as|like)\s+(?:if\s+you\s+were\s+)?(?:a|an|my)\s+"
+    r"(?:real\s+|licensed\s+|qualified\s+)?(?:doctor|dermatologist|physician|oncologist|nurse|pharmacist|gp)\b"
+    r"|\brole-?\s?play|\byou\s+are\s+now\b|\bfrom\s+now\s+on,?\s+you\b|\b(?:developer|dev|god|jailbreak|unrestricted|dan)\s+mode\b"
+    r"|\bjailbreak|\bdo\s+anything\s+now\b|\b(?:system|initial|hidden)\s+prompt\b"
+    r"|\b(?:reveal|show|print|repeat)\s+(?:me\s+)?(?:your|the)\s+(?:instructions|prompt|rules)\b"
+    r"|\bwithout\s+(?:any\s+)?(?:disclaimers?|restrictions?|filters?|rules|warnings|safety)\b",
+    r"\bignora\s+(?:todas\s+|tutte\s+)?(?:las\s+|le\s+)?(?:instrucciones|reglas|istruzioni|regole)\b"
+    r"|\b(?:finge|haz\s+como\s+si|actua\s+como)\s+(?:que\s+)?(?:eres|fueras|si\s+fueras)?\s*(?:un|una|mi)?\s*(?:medico|doctor|dermatolog)",
+    r"\bignore[rz]?\s+(?:toutes\s+)?(?:les|tes|vos)\s+(?:instructions|regles|consignes)\b"
+    r"|\b(?:fais|faites)\s+semblant\s+d'?\s?etre\b|\b(?:agis|agissez)\s+comme\s+(?:un|mon)\s+(?:medecin|docteur|dermatolog)",
+    r"\bignorier\w*\s+(?:alle\s+)?(?:(?:vorherigen|bisherigen|deine|ihre)\s+)?(?:anweisungen|regeln|instruktionen)\b"
+    r"|\btu\s+so,?\s+als\s+(?:ob\s+)?(?:du|warst)\b|\b(?:spiel|sei)\s+(?:ein|mein)\s+arzt\b",
+    r"\b(?:fingi|fai\s+finta)\s+di\s+essere\b|\b(?:comportati|agisci)\s+come\s+(?:un|il\s+mio)\s+medico\b",
+    r"\bignore\s+(?:todas\s+)?(?:as\s+)?(?:instrucoes|regras)\b"
+    r"|\b(?:finja|faz\s+de\s+conta)\s+(?:que\s+)?(?:e|es|voce\s+e|ser)\s+(?:um|uma|meu)?\s*(?:medico|doutor|dermatolog)",
+)
+
+_DOSE = (
+    r"\b\d+(?:[.,]\d+)?\s?(?:mg|mcg|ml|iu)\b|\b(?:mg|milligrams?|dosage|doses?|dosing|dosis|dosierung|posologie|dosaggio|dosagem)\b"
+    rf"|\bhow\s+(?:much|many|often)\b[^.!?]{{0,40}}\b(?:{_MEDICINE}|{_DRUG_NAMES})\b"
+    r"|\bhow\s+(?:much|many|often)\s+(?:should|do|can|must)\s+i\s+(?:take|apply)\s*(?:it|them|this|that)?\s*(?:[?.!]|$)",
+)
+_PRESCRIPTION = (
+    rf"(?<![\w-])(?:{_DRUG_NAMES})(?![\w-])"
+    r"|\bprescri(?:be|ption)\s+(?:me|for\s+me)\b|\b(?:give|write)\s+me\s+(?:a\s+)?(?:prescription|script)\b|\bcan\s+you\s+prescribe\b"
+    rf"|\b(?:what|which)\s+(?:kind\s+of\s+|type\s+of\s+)?{_MEDICINE}\s+(?:should|could|can|do|would|might|must)\s+(?:i|we|you)\b"
+    r"|\b(?:what|which|anything|something)\s+(?:\w+\s+){0,2}(?:should|can|could|do|must)\s+i\s+(?:put|apply|rub|use|take)\s+(?:on|for|to|against)\b"
+    rf"|\b(?:recommend|suggest|best|good)\s+(?:me\s+)?(?:a\s+|an\s+|some\s+)?(?:\w+\s+)?{_MEDICINE}\b"
+    rf"|\bcan\s+i\s+(?:use|take|apply|put)\s+(?:some\s+|a\s+|an\s+)?(?:\w+\s+)?{_MEDICINE}\b",
+    r"\b(?:que|qual|quale|quel|quelle|welche[snm]?|cual)\s+(?:\w+\s+)?(?:crema|creme|pomada|pommade|pomata|salbe"
+    r"|medicamento|medicament|medikament|farmaco|medicina|remedio|tabletten|pastillas|comprimidos|antibiotico"
+    r"|antibiotique|antibiotikum)\b",
+)
+_SELF_TREATMENT = (
+    r"\b(?:remove|cut|burn|freeze|shave|pop|squeeze|scrape|cut\s+off|burn\s+off|get\s+rid\s+of)\s+(?:it|this|that"
+    r"|the\s+\w+|my\s+\w+)\s+(?:off\s+)?(?:myself|at\s+home|by\s+myself|on\s+my\s+own)\b|\bhome\s+remed(?:y|ies)\b"
+    r"|\b(?:how\s+(?:do|can|could|should)\s+i|can\s+i)\s+(?:remove|cut\s+off|burn\s+off|freeze\s+off|get\s+rid\s+of|treat)\b",
+)
+_DIAGNOSIS = (
+    rf"\b(?:do|did|could|might|may)\s+i\s+(?:have|got)\s+(?:a\s+|an\s+)?(?:\w+\s+)?{_COND}\b"
+    rf"|\b(?:is|are)\s+(?:it|this|that|these|they|my\s+\w+|the\s+(?:spot|lesion|mole|growth|mark|bump))\s+"
+    rf"(?:definitely\s+|really\s+|actually\s+|certainly\s+|100\s?%\s+|surely\s+)?(?:an?\s+)?(?:\w+\s+)?{_COND}\b"
+    r"|\b(?:is|are)\s+(?:it|this|that)\s+(?:definitely|certainly|100\s?%|surely|for\s+sure)\b"
+    r"|\b(?:you\s+)?confirm\s+(?:to\s+me\s+)?(?:that\s+)?(?:it'?s|it\s+is|this\s+is|that\s+is|i\s+have|whether|if)\b"
+    r"|\b(?:can|could|will)\s+you\s+confirm\b|\bconfirm\s+(?:my|the)\s+diagnosis\b"
+    r"|\b(?:give|tell)\s+me\s+(?:a|the|my|your)\s+diagnosis\b|\bdiagnose\s+(?:me|it|this|my)\b|\bwhat(?:'s|\s+is)\s+my\s+diagnosis\b"
+    r"|\btell\s+me\s+(?:if|whether)\s+(?:it'?s|it\s+is|this\s+is|i\s+have|i've\s+got)\b"
+    r"|\b(?:guarantee|promise)\b|\bam\s+i\s+(?:going\s+to|gonna)\s+die\b",
+    # es / fr / de / it / pt: "do I have cancer", "is this (a) melanoma", "confirm that ..."
+    r"\btengo\s+(?:un\s+)?(?:\w+\s+)?(?:cancer|melanoma|carcinoma|tumor)\b"
+    r"|\b(?:esto|eso|este\s+lunar|esta\s+mancha)\s+es\s+(?:un\s+)?(?:cancer|melanoma|maligno|benigno)\b"
+    r"|\bes\s+(?:esto|eso)\s+(?:un\s+)?(?:cancer|melanoma|maligno|benigno)\b"
+    r"|\b(?:est-ce\s+que\s+)?j'?\s?ai\s+(?:un\s+)?(?:cancer|melanome|carcinome)\b|\bc'?\s?est\s+(?:un\s+)?(?:cancer|melanome|malin|benin)\b"
+    r"|\bhabe\s+ich\s+(?:\w+\s+)?(?:krebs|melanom|hautkrebs|karzinom|tumor)\b|\bist\s+(?:es|das)\s+(?:\w+\s+)?(?:krebs|melanom|bosartig|gutartig)\b"
+    r"|\bho\s+(?:un\s+)?(?:cancro|tumore|melanoma|carcinoma)\b|\bquesto\s+e\s+(?:un\s+)?(?:cancro|tumore|melanoma|maligno|benigno)\b"
+    r"|\btenho\s+(?:um\s+)?(?:\w+\s+)?(?:cancer|cancro|melanoma|carcinoma|tumor)\b|\bisto\s+e\s+(?:um\s+)?(?:cancer|cancro|melanoma|maligno|benigno)\b"
+    r"|\b(?:confirma|confirme|conferma|bestatige|bestatigen\s+sie)\s+(?:me\s+|mir\s+|-moi\s+|mi\s+)?(?:que|che|dass)\b",
+)
+# "yes or no" counts as a diagnosis request only about a condition ("should I see a doctor, yes or no?" is fine).
+_YES_NO = r"\byes\s+or\s+no\b|\byes/no\b|\bsi\s+o\s+no\b|\boui\s+ou\s+non\b|\bja\s+oder\s+nein\b|\bsim\s+ou\s+nao\b"
+_YES_NO_ABOUT = rf"{_COND}|\b(?:dangerous|serious|deadly|fatal)\b"
+
+# Off-topic: "strong" requests are off-topic whatever else the message says; "weak" words only when the
+# message has no skin vocabulary ("is the sun strong in this weather?" stays in scope).
+_OFF_TOPIC_STRONG = (
+    r"\b(?:recipes?|cooking|baking)\b|\bhow\s+(?:do\s+i|to)\s+(?:cook|bake)\b|\bhomework\b"
+    r"|\b(?:write|generate|fix|debug)\s+(?:me\s+)?(?:a\s+|an\s+|some\s+|the\s+|this\s+|my\s+)?(?:\w+\s+)?"
+    r"(?:code|program|script|function|essay|poem|story|song|cover\s+letter|email|tweet)\b|\btell\s+me\s+a\s+joke\b",
+)
+_OFF_TOPIC_WEAK = (
+    r"\b(?:python|javascript|typescript|java|sql|html|css|regex|docker|kubernetes|compiler|algorithm)\b"
+    r"|\b(?:weather|forecast|rain|snow)\b|\b(?:maths?|mathematics|equation|calculus|algebra|essay)\b"
+    r"|\b(?:joke|poem|song|lyrics|movie|film|series|football|soccer|basketball|stocks?|bitcoin|crypto|election"
+    r"|president|capital\s+of|translate|horoscope|lottery|restaurant|hotel|flight|vacation)\b"
+    r"|\b(?:receta\s+de|cocinar|clima|deberes|tarea|recette|cuisiner|meteo|devoirs|rezept|kochen|wetter"
+    r"|hausaufgabe\w*|ricetta|cucinare|compiti|cozinhar|previsao\s+do\s+tempo|dever\s+de\s+casa|licao\s+de\s+casa)\b",
+)
+_SKIN_WORDS = (
+    r"\b(?:skin|spots?|moles?|lesions?|freckles?|melanoma|cancer|tumou?r|carcinoma|nev(?:us|i)|naev(?:us|i)|kerato\w*"
+    r"|dermatofibroma|angioma|vascular|rash|bleed\w*|itch\w*|sun\w*|spf|uv|tan|tanning|burn|derma\w*|doctor|gp"
+    r"|biopsy|result|report|image|photo|picture|confidence|percent\w*|abcde|screening|urgen\w*|worried|worry"
+    r"|piel|lunar|mancha|peca|medico|dermatolog\w*|sol|protector|peau|grain\s+de\s+beaute|tache|medecin|soleil"
+    r"|haut|muttermal|leberfleck|fleck|arzt|sonne|pelle|neo|macchia|sole|pele|pinta|sinal)\b|%"
+)
+# Sunscreen advice is prevention, not a prescription ("which sunscreen should I use?").
+_SUNSCREEN = r"\b(?:sun\s*screens?|sun\s*blocks?|sun\s*cream|spf|protector\s+solar|creme\s+solaire|sonnencreme|crema\s+solare|protetor\s+solar)\b"
+
+# Hypothetical or negated framing just before a red-flag phrase (same sentence).
+_HYPOTHETICAL = re.compile(
+    r"(?:(?<!even )\bif\b|\bwhat\s+if\b|\bin\s+case\b|\bshould\s+it\b|\bsuppose\b|\bunless\b|\bwhen\s+should\b"
+    r"|\by\s+si\b|\ben\s+caso\b|\bque\s+(?:pasa|hago|hacer|faco|acontece)\s+s[ei]\b|\bet\s+si\b|\bau\s+cas\s+ou\b"
+    r"|\bque\s+faire\s+si\b|\bsi\s+jamais\b|\bfalls\b|\bwas\s+(?:tun|mache\s+ich|ist),?\s+wenn\b|\be\s+se\b"
+    r"|\bnel\s+caso\b|\bse\s+dovesse\b|\bcosa\s+(?:faccio|succede)\s+se\b|\bem\s+caso\b)"
+)
+_NEGATED = re.compile(
+    r"(?:\bnot|n't|\bnever|\bno|\bno\s+longer|\bnicht|\bkein\w*|\bpas|\bnon|\bnao|\bnunca|\bjamais|\bmai)\s+(?:\w+\s+){0,2}$"
+)
+
+_RULES: tuple[_Rule, ...] = (
+    *[(Route.SELF_HARM, "self_harm", (p,), False) for p in _SELF_HARM_PATTERNS],
+    *[(Route.EMERGENCY, cat, (p,), True) for cat, ps in _EMERGENCY_PATTERNS.items() for p in ps],
+    (Route.EMERGENCY, "fever_rash", (_FEVER, _RASH), True),
+    (Route.EMERGENCY, "fever_rash", (_STREAKS,), True),
+    *[(Route.DECLINE, "jailbreak", (p,), False) for p in _JAILBREAK],
+    *[(Route.DECLINE, "dose", (p,), False) for p in _DOSE],
+    *[(Route.DECLINE, "prescription", (p,), False) for p in _PRESCRIPTION],
+    *[(Route.DECLINE, "self_treatment", (p,), False) for p in _SELF_TREATMENT],
+    *[(Route.DECLINE, "diagnosis", (p,), False) for p in _DIAGNOSIS],
+    (Route.DECLINE, "diagnosis", (_YES_NO, _YES_NO_ABOUT), False),
+    *[(Route.OFF_TOPIC, "off_topic", (p,), False) for p in _OFF_TOPIC_STRONG],
+)
+_COMPILED = tuple((route, cat, tuple(re.compile(p) for p in pats), guarded) for route, cat, pats, guarded in _RULES)
+_OFF_TOPIC_WEAK_RE = tuple(re.compile(p) for p in _OFF_TOPIC_WEAK)
+_SKIN_RE = re.compile(_SKIN_WORDS)
+_SUNSCREEN_RE = re.compile(_SUNSCREEN)
+_DRUG_OR_AMOUNT_RE = re.compile(rf"(?<![\w-])(?:{_DRUG_NAMES})(?![\w-])|\b\d+(?:[.,]\d+)?\s?(?:mg|mcg|ml|iu)\b")
+
+
+def _framed_away(text: str, m: re.Match[str]) -> bool:
+    """Is this match hypothetical or negated within its sentence?"""
+    sentence_start = max(text.rfind(c, 0, m.start()) for c in ".!?\n;") + 1
+    before = text[sentence_start : m.start()]
+    return bool(_HYPOTHETICAL.search(before) or _NEGATED.search(before))
+
+
+def _fires(text: str, patterns: tuple[re.Pattern[str], ...], guarded: bool) -> bool:
+    first = [m for m in patterns[0].finditer(text) if not (guarded and _framed_away(text, m))]
+    return bool(first) and all(p.search(text) for p in patterns[1:])
+
+
+def check_message(text: str) -> Verdict:
+    """Route one user message. Order matters: safety first (self-harm, then red flags), then what we
+    decline, then off-topic; everything else is IN_SCOPE and gets answered."""
+    norm = normalise(text)
+    language = detect_language(text)
+    sunscreen_only = bool(_SUNSCREEN_RE.search(norm)) and not _DRUG_OR_AMOUNT_RE.search(norm)
+    for route, category, patterns, guarded in _COMPILED:
+        if sunscreen_only and category in ("prescription", "dose"):
+            continue
+        if _fires(norm, patterns, guarded):
+            return Verdict(route=route, category=category, language=language)
+    if any(p.search(norm) for p in _OFF_TOPIC_WEAK_RE) and not _SKIN_RE.search(norm):
+        return Verdict(route=Route.OFF_TOPIC, category="off_topic", language=language)
+    return Verdict(route=Route.IN_SCOPE, category="question", language=language)
+
+
+# ---------------------------------------------------------------- fixed replies
+
+
+@cache
+def _replies() -> dict[str, dict[str, object]]:
+    return tomllib.loads(REPLIES_FILE.read_text(encoding="utf-8"))
+
+
+def fallback_note(language: str) -> str:
+    """The one line saying "this answer is only available in English", in `language` ("" for English)."""
+    return str(_replies()["fallback_note"].get(language, "")).strip()
+
+
+def reply_text(kind: str, language: str) -> str:
+    """The fixed text `kind` ("self_harm", "decline_diagnosis", "no_image", ...) in `language`, or in
+    English after a one-line note in `language` when there is no translation."""
+    table = _replies()[kind]
+    entry = table.get(language)
+    if isinstance(entry, dict):
+        return str(entry["text"]).strip()
+    note = fallback_note(language)
+    english = str(table["en"]["text"]).strip()  # type: ignore[index]
+    return f"{note}\n\n{english}" if note else english
+
+
+def _emergency_reply(category: str, language: str) -> str:
+    leads = _replies()["emergency_lead"]
+    lang = language if language in leads else "en"
+    lead = leads[lang].get(category, "")  # type: ignore[union-attr]
+    body = reply_text("emergency", lang)
+    return f"{lead}\n\n{body}" if lead else body
+
+
+_DECLINE_KIND = {
+    "diagnosis": "decline_diagnosis",
+    "prescription": "decline_prescription",
+    "dose": "decline_prescription",
+    "self_treatment": "decline_prescription",
+    "jailbreak": "decline_jailbreak",
+}
+
+
+def fixed_reply(verdict: Verdict) -> str | None:
+    """The app's own reply for every route except IN_SCOPE (None). Emergency and self-harm texts are in
+    the verdict's language; the others may be English with a note in that language."""
+    match verdict.route:
+        case Route.IN_SCOPE:
+            return None
+        case Route.EMERGENCY:
+            return _emergency_reply(verdict.category, verdict.language)
+        case Route.SELF_HARM:
+            return reply_text("self_harm", verdict.language)
+        case Route.DECLINE:
+            return reply_text(_DECLINE_KIND.get(verdict.category, "decline_diagnosis"), verdict.language)
+        case Route.OFF_TOPIC:
+            return reply_text("off_topic", verdict.language)
+
+
+# ---------------------------------------------------------------- output check
+
+# A model must not invent helplines: anything that looks like a phone number (7+ digits) is refused.
+_PHONE = re.compile(r"(?<![\w.])\+?\d(?:[\s().-]?\d){6,}(?![\w.])")
+
+
+def check_answer(text: str) -> AnswerCheck:
+    """May this model-written answer be shown? Uses the report's forbidden-content check
+    (assistant/safety.py: definitive diagnosis, drug names, doses, "no need to see a doctor") and refuses
+    invented phone numbers."""
+    problems = [f"{v.reason} ({v.text!r})" for v in find_forbidden(text)]
+    problems += [f"a phone number ({m.group(0)!r})" for m in _PHONE.finditer(text)]
+    return AnswerCheck(ok=not problems, problems=problems)
