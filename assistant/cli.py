@@ -76,15 +76,9 @@ def _format_table(path: str, result) -> str:
 
 def cmd_classify(args: argparse.Namespace) -> int:
     from assistant.runtime import get_ensemble, intake_limits
-    from tools.checkpoints import CheckpointError
     from tools.intake import IntakeError, load_image_file
-    from tools.manifest import WeightsNotFound
 
-    try:
-        ensemble = get_ensemble()
-    except (WeightsNotFound, CheckpointError, ValueError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    ensemble = get_ensemble()
     failed = 0
     for path in args.images:
         try:
@@ -118,11 +112,7 @@ def cmd_weights(args: argparse.Namespace) -> int:
             print(f"downloaded {path}")
         print("Use them with PROFILE=seed-seresnext101 (or MODEL_A_PATH / MODEL_B_PATH).")
         return 0
-    try:
-        profile = active_profile()
-    except ValueError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    profile = active_profile()
     print(f"profile: {profile.id}  {profile.description}")
     status = 0
     files = [(m.name, m.file, m.sha256, f"{m.architecture} @{m.input_size}px, T={m.temperature:g}, weight {m.weight:g}")
@@ -150,18 +140,12 @@ def cmd_report(args: argparse.Namespace) -> int:
     from assistant.llm import LLMClient, LLMConfig
     from assistant.report import Report, ReportChunk, build_report, stream_report
     from assistant.runtime import get_ensemble, intake_limits
-    from tools.checkpoints import CheckpointError
-    from tools.intake import IntakeError, load_image_file
-    from tools.manifest import WeightsNotFound
+    from tools.intake import IntakeError, load_image
 
-    try:
-        ensemble = get_ensemble()
-    except (WeightsNotFound, CheckpointError, ValueError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    ensemble = get_ensemble()
     try:
         image_bytes = args.image.read_bytes()
-        result = ensemble.classify(load_image_file(args.image, intake_limits()))
+        result = ensemble.classify(load_image(image_bytes, intake_limits()))
     except (IntakeError, OSError) as exc:
         print(f"{args.image}: {exc}", file=sys.stderr)
         return 1
@@ -203,6 +187,22 @@ def cmd_report(args: argparse.Namespace) -> int:
     for repair in report.repairs:
         print(f"  - {repair}", file=sys.stderr)
     return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Run the chat: `chainlit run assistant/app.py` from the project root, so the committed
+    .chainlit/config.toml, public/ and chainlit.md are the ones used, wherever this is started from.
+    The process becomes Chainlit (exec), so signals and the exit code are the server's own."""
+    import os
+
+    settings = get_settings()
+    host, port = args.host or settings.host, args.port or settings.port
+    command = [sys.executable, "-m", "chainlit", "run", str(PROJECT_ROOT / "assistant" / "app.py"),
+               "--headless", "--host", host, "--port", str(port)]
+    shown = "localhost" if host in ("127.0.0.1", "0.0.0.0") else host
+    print(f"Starting the chat on http://{shown}:{port} (it answers once the models are loaded).", flush=True)
+    os.chdir(PROJECT_ROOT)
+    os.execve(sys.executable, command, {**os.environ, "CHAINLIT_APP_ROOT": str(PROJECT_ROOT)})
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -256,12 +256,24 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--model", help="model id on that server (default: LLM_MODEL, else the server's only model)")
     report.add_argument("--json", action="store_true", help="print classification and report as one JSON object")
     report.set_defaults(func=cmd_report)
+
+    serve = sub.add_parser("serve", help="run the chat app (Chainlit)")
+    serve.add_argument("--host", help="interface to listen on (default: HOST, else 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port (default: PORT, else 8000)")
+    serve.set_defaults(func=cmd_serve)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
+    from tools.checkpoints import CheckpointError
+    from tools.manifest import WeightsNotFound
+
     args = build_parser().parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except (WeightsNotFound, CheckpointError, ValueError) as exc:  # set-up problems: one clear line, no traceback
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

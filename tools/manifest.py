@@ -103,7 +103,10 @@ class Manifest(BaseModel):
 
 
 def read_manifest(weights_dir: Path) -> Manifest:
-    raw = json.loads((weights_dir / "manifest.json").read_text(encoding="utf-8"))
+    path = weights_dir / "manifest.json"
+    if not path.is_file():
+        raise WeightsNotFound(f"No weights manifest at {path}: check WEIGHTS_DIR (it should be the project's weights/ folder).")
+    raw = json.loads(path.read_text(encoding="utf-8"))
     for pid, prof in raw["profiles"].items():
         prof.setdefault("id", pid)
     return Manifest.model_validate(raw)
