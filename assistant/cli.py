@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 from assistant.settings import PROJECT_ROOT, get_settings
 
@@ -189,7 +190,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_serve(args: argparse.Namespace) -> int:
+def cmd_serve(args: argparse.Namespace) -> NoReturn:
     """Run the chat: `chainlit run assistant/app.py` from the project root, so the committed
     .chainlit/config.toml, public/ and chainlit.md are the ones used, wherever this is started from.
     The process becomes Chainlit (exec), so signals and the exit code are the server's own."""

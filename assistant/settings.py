@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
@@ -50,7 +50,26 @@ class Settings(BaseSettings):
     llm_send_image: bool = Field(False, description="Send the photo to a multimodal model (e.g. MedGemma 4B).")
     llm_probe_cache_s: float = Field(30.0, description="How long a reachability / model-list check is reused.")
 
+    # Chat server (`ham10k serve`)
+    host: str = Field("127.0.0.1", description="Interface the chat server listens on; 0.0.0.0 for all.")
+    port: int = 8000
+    allowed_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Exact origins (scheme://host:port) of pages that embed the chat widget, comma-separated. "
+        "Empty: .chainlit/config.toml's list. Never '*': browsers refuse it for the widget's credentialed requests.",
+    )
+    chat_history_messages: int = Field(20, ge=2, description="Recent chat messages a session keeps for follow-ups.")
+    chat_max_images: int = Field(10, ge=1, description="Photos one conversation may hold ('image N' never changes).")
+    chat_max_files_per_message: int = Field(1, ge=1, description="Files one chat message may carry.")
+
     log_level: str = "INFO"
+
+    @field_validator("allowed_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [o.strip().rstrip("/") for o in value.split(",") if o.strip()]
+        return value
 
 
 @cache

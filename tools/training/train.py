@@ -63,6 +63,7 @@ def train_member(
     if threads:
         torch.set_num_threads(threads)
     dev = pick_device(device)
+    recipe = recipe.for_device(dev.type)
     cat = catalogue()
     rows = read_labels(labels_csv)
     split = load_or_make_split(rows, split_csv, seed)

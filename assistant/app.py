@@ -1,0 +1,124 @@
+"""The Chainlit edge: thin handlers that turn a chat message into a `Turn` for the orchestrator and its
+events into Chainlit messages, steps and elements. Started by `ham10k serve` (chainlit run, with the
+project root as the app root so `.chainlit/`, `public/` and `chainlit.md` are the committed ones)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+
+import chainlit as cl
+from chainlit.config import config as chainlit_config
+from chainlit.utils import utc_now
+
+from assistant import wording
+from assistant.charts import probability_figure
+from assistant.events import (
+    ChatEvent,
+    Notice,
+    ProbabilityChart,
+    ResultCard,
+    TextDelta,
+    TextFinished,
+    TextStarted,
+    ToolFinished,
+    ToolStarted,
+)
+from assistant.orchestrator import Attachment, Conversation, Services, Turn
+from assistant.settings import get_settings
+
+log = logging.getLogger("assistant.app")  # chainlit loads this file by path, not as a module
+settings = get_settings()
+
+
+def _apply_settings() -> None:
+    """Our settings win over config.toml where both speak, so the browser's first filter matches ours."""
+    uploads = chainlit_config.features.spontaneous_file_upload
+    uploads.max_files = settings.chat_max_files_per_message
+    uploads.max_size_mb = settings.max_image_bytes // (1024 * 1024)
+    if settings.allowed_origins:
+        # chainlit.server built its CORS middleware from this very list before importing us: edit in place.
+        chainlit_config.project.allow_origins[:] = settings.allowed_origins
+
+
+_apply_settings()
+_services: Services | None = None
+
+
+@cl.on_app_startup
+async def load_services() -> None:
+    """Weights load and warm up in a thread; the server answers HTTP only once this is done."""
+    global _services
+    _services = await asyncio.to_thread(Services.load)
+    probe = await _services.llm.probe()
+    log.info("ready: classifier %s; AI writer at %s %s", "loaded" if _services.classifier else
+             f"UNAVAILABLE ({_services.classifier_error})", _services.llm.config.base_url,
+             f"serves {probe.models}" if probe.reachable else "is not answering (standard reports)")
+
+
+@cl.set_chat_profiles
+async def chat_profiles(user: cl.User | None = None, language: str | None = None) -> list[cl.ChatProfile]:
+    # A single profile is how Chainlit shows a description and starters on its welcome screen.
+    starters = [cl.Starter(label=f.label, message=f.label, icon=f.icon) for f in wording.faqs()]
+    return [cl.ChatProfile(name=wording.product_name(), markdown_description=wording.text("welcome"),
+                           icon="/public/favicon.svg", default=True, starters=starters)]
+
+
+@cl.on_chat_start
+async def start() -> None:
+    assert _services is not None  # on_app_startup ran before the first connection
+    cl.user_session.set("conversation", Conversation(_services))
+
+
+@cl.on_message
+async def on_message(message: cl.Message) -> None:
+    conversation: Conversation = cl.user_session.get("conversation")
+    files = [e for e in message.elements if e.path]
+    contents = await asyncio.gather(*(asyncio.to_thread(Path(e.path).read_bytes) for e in files))
+    turn = Turn(
+        text=message.content or "",
+        attachments=[Attachment(name=e.name, mime=e.mime, data=data) for e, data in zip(files, contents)],
+    )
+    view = ChainlitView()
+    async for event in conversation.handle(turn):
+        await view.show(event)
+
+
+class ChainlitView:
+    """One turn's events as Chainlit objects; steps and streamed messages are matched by their ids."""
+
+    def __init__(self) -> None:
+        self.steps: dict[str, cl.Step] = {}
+        self.messages: dict[str, cl.Message] = {}
+
+    async def show(self, event: ChatEvent) -> None:
+        match event:
+            case ToolStarted():
+                # Under the turn's run step (as `async with cl.Step` would do), so it shows before the result.
+                parent = cl.context.current_step
+                step = cl.Step(name=event.label, type="tool", show_input=False, icon="scan-search",
+                               parent_id=parent.id if parent else None)
+                step.start = utc_now()
+                self.steps[event.step_id] = step
+                await step.send()
+            case ToolFinished():
+                step = self.steps.pop(event.step_id)
+                step.name, step.output, step.is_error, step.end = event.label, event.output, not event.ok, utc_now()
+                await step.update()
+            case ResultCard():
+                card = cl.CustomElement(name="ResultCard", props=event.model_dump(), display="inline")
+                await cl.Message(content=event.heading, elements=[card]).send()
+            case ProbabilityChart():
+                chart = cl.Plotly(name=event.title, figure=probability_figure(event), display="inline", size="large")
+                await cl.Message(content=event.heading, elements=[chart]).send()
+            case TextStarted():
+                self.messages[event.message_id] = cl.Message(content="")
+            case TextDelta():
+                await self.messages[event.message_id].stream_token(event.text)
+            case TextFinished():
+                message = self.messages.pop(event.message_id)
+                message.content = event.markdown  # the checked text replaces what was streamed
+                await message.send()  # ends the stream (or sends, when nothing was streamed)
+            case Notice():
+                await cl.Message(content=event.markdown).send()

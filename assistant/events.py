@@ -1,0 +1,96 @@
+"""What a chat turn produces, as small typed events. The orchestrator emits them; an edge (the
+Chainlit app, a test, later an API) renders them. Nothing here knows about any UI toolkit."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, Field
+
+from tools.catalogue import Tier
+
+
+class ToolStarted(BaseModel):
+    kind: Literal["tool_started"] = "tool_started"
+    step_id: str
+    tool: str  # the tool's machine name, e.g. "classify_skin_lesion"
+    label: str  # what the patient reads while it runs
+
+
+class ToolFinished(BaseModel):
+    kind: Literal["tool_finished"] = "tool_finished"
+    step_id: str
+    label: str  # replaces the running label, with the timing
+    output: str
+    elapsed_ms: float
+    ok: bool
+
+
+class ResultCard(BaseModel):
+    """The headline of one analysis: what a clinic would print on a card."""
+
+    kind: Literal["result_card"] = "result_card"
+    image_number: int
+    heading: str
+    display_name: str
+    dx: str
+    confidence_pct: int
+    confidence_band: Literal["high", "moderate", "low"]
+    tier: Tier
+    tier_title: str
+    action: str
+    reason: str
+    description: str
+    low_confidence: bool
+
+
+class ChartBar(BaseModel):
+    label: str
+    probability: float
+    tier: Tier  # the class's own urgency tier, for its colour
+    top: bool
+
+
+class ProbabilityChart(BaseModel):
+    kind: Literal["probability_chart"] = "probability_chart"
+    image_number: int
+    heading: str
+    title: str
+    bars: list[ChartBar]  # all seven classes, most likely first
+
+
+class TextStarted(BaseModel):
+    """A message that will be streamed: `TextDelta`s, then `TextFinished` whose Markdown replaces them
+    (the report's live model text is replaced by the validated report)."""
+
+    kind: Literal["text_started"] = "text_started"
+    message_id: str
+    purpose: Literal["report", "answer"]
+
+
+class TextDelta(BaseModel):
+    kind: Literal["text_delta"] = "text_delta"
+    message_id: str
+    text: str
+
+
+class TextFinished(BaseModel):
+    kind: Literal["text_finished"] = "text_finished"
+    message_id: str
+    markdown: str
+    # Who wrote it. Reports: "model" (AI), "standard" (curated), "mixed". Answers: "model", "curated",
+    # or "fixed" (the guardrails' own text, e.g. an emergency reply).
+    source: Literal["model", "standard", "mixed", "curated", "fixed"]
+
+
+class Notice(BaseModel):
+    """A complete message in the chat's own words: guidance, an upload problem, an explanation."""
+
+    kind: Literal["notice"] = "notice"
+    markdown: str
+
+
+ChatEvent = Annotated[
+    ToolStarted | ToolFinished | ResultCard | ProbabilityChart | TextStarted | TextDelta | TextFinished | Notice,
+    Field(discriminator="kind"),
+]

@@ -1,0 +1,204 @@
+"""One chat session's logic, free of any UI toolkit: a turn (text + attachments) in, events out.
+
+- An attachment goes through the classifier tool (intake + ensemble), then the result card, the
+  probability chart and the streamed nine-section report. Each photo the classifier looked at gets the
+  next number ("image 2"), also one it rejects as not a skin spot, as the follow-up engine counts them.
+- Text goes to the follow-up engine (assistant/followup.py: guardrails, then model or curated answer)
+  with every result of the session in context; it also asks for a photo when a question needs one.
+  The starter questions get the chat's own curated answers, instantly and the same every time.
+- Nothing a user sends ends the conversation: bad files, rejected photos and failures become messages,
+  and earlier results are kept.
+
+Shared, expensive things (the ensemble, the LLM client, settings) live in `Services`, built once per
+process and injected into every `Conversation`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from collections import deque
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+from langchain_core.tools import BaseTool
+from PIL import Image
+from pydantic import BaseModel, ConfigDict
+
+from assistant import followup, wording
+from assistant.events import ChatEvent, Notice, TextDelta, TextFinished, TextStarted, ToolFinished, ToolStarted
+from assistant.llm import LLMClient, LLMConfig
+from assistant.presentation import probability_chart, result_card, tool_summary
+from assistant.report import Report, ReportChunk, stream_report
+from assistant.runtime import get_ensemble, intake_limits
+from assistant.settings import Settings, get_settings
+from tools.classifier import Ensemble
+from tools.intake import CheckedImage, IntakeError
+from tools.lesion_tool import TOOL_NAME, make_lesion_tool
+from tools.result import ClassificationResult
+
+log = logging.getLogger(__name__)
+
+
+class Attachment(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    name: str
+    mime: str | None = None  # as declared by the browser: shown to no one, trusted for nothing
+    data: bytes
+
+
+class Turn(BaseModel):
+    text: str = ""
+    attachments: list[Attachment] = []
+
+
+class Analysis(BaseModel):
+    """One photo the classifier looked at; `report` is None when it was not a skin spot."""
+
+    result: ClassificationResult
+    report: Report | None = None
+
+
+@dataclass(frozen=True)
+class Services:
+    """Process-wide: loaded once at server start and shared by every session."""
+
+    settings: Settings
+    classifier: BaseTool | None  # None when the weights could not be loaded (see `classifier_error`)
+    llm: LLMClient
+    classifier_error: str | None = None
+
+    @classmethod
+    def load(cls) -> Services:
+        """The process's services from its settings. Blocking (weights load, one warm-up pass): call it
+        in a thread."""
+        settings = get_settings()
+        llm = LLMClient(LLMConfig.from_settings(settings))
+        try:
+            ensemble = get_ensemble()
+        except Exception as exc:  # missing or broken weights: the chat still answers, and says so
+            log.error("classifier unavailable: %s", exc)
+            return cls(settings, None, llm, classifier_error=str(exc))
+        warm_up(ensemble)
+        return cls(settings, make_lesion_tool(ensemble, intake_limits(settings)), llm)
+
+
+def warm_up(ensemble: Ensemble) -> None:
+    """One classification of a plain image, so the first patient does not pay for lazy initialisation."""
+    image = Image.new("RGB", (256, 256), (176, 122, 104))
+    ensemble.classify(CheckedImage(image=image, format="PNG", width=256, height=256))
+
+
+class Conversation:
+    """Per session. Turns are handled one at a time, in order."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        s = services.settings
+        # Not a rolling window: "image N" must stay the same photo all conversation long.
+        self.analyses: list[Analysis] = []
+        self.history: deque[tuple[str, str]] = deque(maxlen=s.chat_history_messages)  # (role, text)
+        self._lock = asyncio.Lock()
+
+    async def handle(self, turn: Turn) -> AsyncIterator[ChatEvent]:
+        async with self._lock:
+            text = turn.text.strip()
+            if len(turn.attachments) > self.services.settings.chat_max_files_per_message:
+                yield self._say(wording.text("too_many_files", count=len(turn.attachments)))
+            else:
+                for attachment in turn.attachments:
+                    async for event in self._analyse(attachment):
+                        yield event
+            if text:  # answered even after an upload problem: it may be an emergency
+                async for event in self._reply(text):
+                    yield event
+
+    # ------------------------------------------------------------ images
+
+    async def _analyse(self, attachment: Attachment) -> AsyncIterator[ChatEvent]:
+        name = wording.escape_markdown(attachment.name)
+        tool = self.services.classifier
+        if tool is None:
+            yield self._say(wording.text("classifier_unavailable"))
+            return
+        if len(self.analyses) >= self.services.settings.chat_max_images:
+            yield self._say(wording.text("too_many_images", count=len(self.analyses)))
+            return
+        step_id = uuid.uuid4().hex
+        yield ToolStarted(step_id=step_id, tool=TOOL_NAME, label=wording.text("tool_running"))
+        started = time.perf_counter()
+        try:
+            result: ClassificationResult = await tool.ainvoke({"image": attachment.data})
+        except IntakeError as exc:
+            yield self._tool_failed(step_id, started, exc.message)
+            yield self._say(wording.text("upload_error", name=name, message=exc.message))
+            return
+        except Exception:
+            log.exception("analysis of %r failed", attachment.name)
+            yield self._tool_failed(step_id, started, "internal error")
+            yield self._say(wording.text("analysis_failed", name=name))
+            return
+        elapsed = (time.perf_counter() - started) * 1000
+        yield ToolFinished(step_id=step_id, label=wording.text("tool_done", seconds=f"{elapsed / 1000:.1f}"),
+                           output=tool_summary(result), elapsed_ms=round(elapsed, 1), ok=True)
+        self.analyses.append(Analysis(result=result))
+        number = len(self.analyses)
+        if result.status == "not_a_lesion":
+            yield self._say(wording.text("not_a_lesion", number=number, reason=result.ood.reason))
+            return
+
+        yield result_card(number, result)
+        yield probability_chart(number, result)
+
+        message_id = uuid.uuid4().hex
+        heading = wording.text("report_heading", number=number)
+        yield TextStarted(message_id=message_id, purpose="report")
+        yield TextDelta(message_id=message_id, text=heading + "\n\n")
+        report: Report | None = None
+        async for event in stream_report(result, attachment.data, self.services.llm):
+            if isinstance(event, ReportChunk):
+                yield TextDelta(message_id=message_id, text=event.text)
+            else:
+                report = event.report
+        assert report is not None  # stream_report always ends with the report
+        yield TextFinished(message_id=message_id, markdown=heading + "\n\n" + report.markdown, source=report.source)
+        self.analyses[-1].report = report
+        self.history.append(("assistant", f"(Screening result and report for image {number}.)"))
+
+    def _tool_failed(self, step_id: str, started: float, why: str) -> ToolFinished:
+        elapsed = (time.perf_counter() - started) * 1000
+        return ToolFinished(step_id=step_id, label=wording.text("tool_failed"), output=why,
+                            elapsed_ms=round(elapsed, 1), ok=False)
+
+    # ------------------------------------------------------------ text
+
+    async def _reply(self, text: str) -> AsyncIterator[ChatEvent]:
+        settings = self.services.settings
+        context = followup.FollowupContext(
+            results=[a.result for a in self.analyses],
+            reports=[a.report for a in self.analyses],
+            history=list(self.history),
+        )
+        self.history.append(("user", text))
+        if (faq := wording.faq_answer(text, max_image_mb=settings.max_image_bytes // (1024 * 1024))) is not None:
+            yield self._say(faq)
+            return
+        message_id = uuid.uuid4().hex
+        yield TextStarted(message_id=message_id, purpose="answer")
+        answer: followup.FollowupAnswer | None = None
+        async for item in followup.answer(text, context, self.services.llm):
+            if isinstance(item, followup.FollowupAnswer):
+                answer = item
+            else:
+                yield TextDelta(message_id=message_id, text=item)
+        assert answer is not None  # the engine always ends with its answer
+        log.info("follow-up answered: route=%s category=%s source=%s", answer.verdict.route.value,
+                 answer.verdict.category, answer.source)
+        yield TextFinished(message_id=message_id, markdown=answer.text, source=answer.source)
+        self.history.append(("assistant", answer.text))
+
+    def _say(self, markdown: str) -> Notice:
+        self.history.append(("assistant", markdown))
+        return Notice(markdown=markdown)

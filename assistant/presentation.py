@@ -1,0 +1,47 @@
+"""A ClassificationResult as the chat shows it: the result card and the chart's bars (pure data)."""
+
+from __future__ import annotations
+
+from assistant import wording
+from assistant.events import ChartBar, ProbabilityChart, ResultCard
+from tools.catalogue import catalogue
+from tools.result import ClassificationResult
+
+
+def result_card(number: int, result: ClassificationResult) -> ResultCard:
+    return ResultCard(
+        image_number=number,
+        heading=wording.text("result_heading", number=number),
+        display_name=result.display_name,
+        dx=result.dx,
+        confidence_pct=round(result.confidence * 100),
+        confidence_band=result.confidence_band,
+        tier=result.triage.tier,
+        tier_title=result.triage.title,
+        action=result.triage.action,
+        reason=result.triage.reason,
+        description=result.description,
+        low_confidence=result.uncertainty.low_confidence,
+    )
+
+
+def probability_chart(number: int, result: ClassificationResult) -> ProbabilityChart:
+    cat = catalogue()
+    bars = [
+        ChartBar(label=cat.by_label(label).display_name, probability=p, tier=cat.by_label(label).tier,
+                 top=label == result.label)
+        for label, p in sorted(result.probabilities.items(), key=lambda kv: -kv[1])
+    ]
+    return ProbabilityChart(
+        image_number=number,
+        heading=wording.text("chart_heading", number=number),
+        title=wording.text("chart_title", number=number),
+        bars=bars,
+    )
+
+
+def tool_summary(result: ClassificationResult) -> str:
+    if result.status == "not_a_lesion":
+        return wording.text("tool_output_not_a_lesion", reason=result.ood.reason)
+    return wording.text("tool_output", display_name=result.display_name,
+                        confidence_pct=f"{result.confidence:.0%}", tier_title=result.triage.title)

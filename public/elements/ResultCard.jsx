@@ -1,0 +1,71 @@
+// The headline of one screening result (props: assistant/events.py ResultCard). Inline styles on the
+// theme's CSS variables: Chainlit's Tailwind build only has the classes its own UI uses.
+const TIERS = {
+  urgent: { colour: "#c2410c", tint: "rgba(194, 65, 12, 0.10)" },
+  high: { colour: "#d97706", tint: "rgba(217, 119, 6, 0.11)" },
+  moderate: { colour: "#ca8a04", tint: "rgba(202, 138, 4, 0.12)" },
+  low: { colour: "#0f766e", tint: "rgba(15, 118, 110, 0.09)" },
+};
+
+const muted = "hsl(var(--muted-foreground))";
+const headline = { display: "flex", alignItems: "baseline", justifyContent: "space-between", gap: 12, flexWrap: "wrap" };
+
+export default function ResultCard() {
+  const tier = TIERS[props.tier] || TIERS.moderate;
+  return (
+    <div
+      className="ham-result-card"
+      data-tier={props.tier}
+      style={{
+        border: "1px solid hsl(var(--border))",
+        borderRadius: 14,
+        overflow: "hidden",
+        background: "hsl(var(--card))",
+        maxWidth: 640,
+        boxShadow: "0 1px 3px rgba(15, 40, 40, 0.06)",
+      }}
+    >
+      <div style={{ padding: "14px 18px 12px" }}>
+        <div style={{ fontSize: 12, letterSpacing: "0.06em", textTransform: "uppercase", color: muted }}>
+          Closest match · image {props.image_number}
+        </div>
+        <div style={{ ...headline, marginTop: 2 }}>
+          <div className="ham-result-name" style={{ fontSize: 22, fontWeight: 650, lineHeight: 1.25 }}>
+            {props.display_name}
+          </div>
+          <div style={{ fontSize: 14, color: muted }}>
+            <span style={{ fontSize: 18, fontWeight: 650, color: "hsl(var(--foreground))" }}>
+              {props.confidence_pct}%
+            </span>{" "}
+            match · {props.confidence_band} confidence
+          </div>
+        </div>
+        <p style={{ margin: "8px 0 0", fontSize: 15, lineHeight: 1.5 }}>{props.description}</p>
+      </div>
+      <div
+        className="ham-urgency"
+        style={{ background: tier.tint, borderTop: `3px solid ${tier.colour}`, padding: "12px 18px 14px" }}
+      >
+        <span
+          style={{
+            display: "inline-block",
+            background: tier.colour,
+            color: "#ffffff",
+            borderRadius: 999,
+            padding: "2px 12px",
+            fontWeight: 650,
+            fontSize: 13,
+            letterSpacing: "0.02em",
+          }}
+        >
+          Urgency: {props.tier_title}
+        </span>
+        <div style={{ marginTop: 8, fontWeight: 600, fontSize: 15, lineHeight: 1.45 }}>{props.action}</div>
+        <div style={{ marginTop: 4, fontSize: 14, lineHeight: 1.45, color: muted }}>Why: {props.reason}</div>
+      </div>
+      <div style={{ padding: "8px 18px", fontSize: 12, color: muted, borderTop: "1px solid hsl(var(--border))" }}>
+        Screening result only, not a diagnosis. Only a clinician who examines the spot can say what it is.
+      </div>
+    </div>
+  );
+}

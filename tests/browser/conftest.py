@@ -1,0 +1,118 @@
+"""The real chat app (`ham10k serve`) driven by Debian's Chromium through Playwright.
+
+The app runs as a subprocess on a free port with two small random-init resnet18 members (the seed
+profile's MODEL_A_PATH / MODEL_B_PATH / MODEL_NAME), and by default an LLM address where nothing
+listens, so reports are the standard ones. Screenshots go to test-artifacts/ (gitignored).
+
+Never `playwright install`: the browser is /usr/bin/chromium (scripts/test installs it).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.servers import free_port, wait_for_http
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+# Model loading, one warm-up pass and Chainlit's start on 2 busy cores.
+START_TIMEOUT_S = 180
+
+
+@pytest.fixture(scope="session")
+def tiny_weights(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """Settings for the seed profile with two random-init resnet18 checkpoints (7 classes)."""
+    import timm
+    import torch
+
+    folder = tmp_path_factory.mktemp("browser-weights")
+    torch.manual_seed(0)
+    env = {"MODEL_NAME": "resnet18", "PROFILE": "auto", "DEVICE": "cpu"}
+    for name in ("A", "B"):
+        path = folder / f"{name}.pth"
+        torch.save(timm.create_model("resnet18", num_classes=7).state_dict(), path)
+        env[f"MODEL_{name}_PATH"] = str(path)
+    return env
+
+
+def _serve(name: str, env: dict[str, str]) -> Iterator[str]:
+    """`ham10k serve --port N` until the test session ends; yields its URL once it answers HTTP 200."""
+    ham10k = Path(sys.executable).with_name("ham10k")
+    command = [str(ham10k)] if ham10k.exists() else [sys.executable, "-m", "assistant.cli"]
+    port = free_port()
+    ARTIFACTS.mkdir(exist_ok=True)
+    log_path = ARTIFACTS / f"{name}.log"
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen([*command, "serve", "--port", str(port)], stdout=log, stderr=subprocess.STDOUT,
+                                env={**os.environ, **env}, cwd=ROOT)
+        try:
+            wait_for_http(f"http://127.0.0.1:{port}/", proc, START_TIMEOUT_S)
+            yield f"http://127.0.0.1:{port}/"
+        finally:
+            # Wait for the exit: on shutdown Chainlit deletes the app root's .files/, which the other
+            # server of this session must not lose while it still serves.
+            proc.terminate()
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+@pytest.fixture(scope="session")
+def chat_url(tiny_weights: dict[str, str]) -> Iterator[str]:
+    """The app with no LLM server answering: standard reports, curated follow-up answers."""
+    yield from _serve("server", tiny_weights | {"LLM_BASE_URL": f"http://127.0.0.1:{free_port()}/v1"})
+
+
+@pytest.fixture(scope="session")
+def chat_url_with_llm(tiny_weights: dict[str, str], llama_base_url: str) -> Iterator[str]:
+    """The app writing with a real local LLM server (llama.cpp + SmolLM2-135M); short replies keep it quick."""
+    yield from _serve("server-llm", tiny_weights | {"LLM_BASE_URL": llama_base_url, "LLM_MAX_TOKENS": "300"})
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    if not CHROMIUM.exists():
+        pytest.skip(f"browser tests need Debian's Chromium at {CHROMIUM}: apt-get install -y chromium "
+                    "(scripts/test installs it)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, request: pytest.FixtureRequest) -> Iterator[object]:
+    """A fresh page (so a fresh chat session) per test; a screenshot of how it ended is always saved."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US")
+    page = context.new_page()
+    yield page
+    screenshot(page, re.sub(r"\W+", "_", request.node.name) + "-end")
+    context.close()
+
+
+def screenshot(page, name: str, at: str | None = None) -> Path:
+    """What the patient sees, saved as test-artifacts/NAME.png; `at`: a selector whose last match is
+    scrolled to the top of the window first (the chat scrolls inside its own container)."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    if at:
+        page.locator(at).last.evaluate("e => e.scrollIntoView({block: 'start'})")
+        page.wait_for_timeout(300)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path))
+    return path
