@@ -36,7 +36,7 @@ def _apply_settings() -> None:
     """Our settings win over config.toml where both speak, so the browser's first filter matches ours."""
     uploads = chainlit_config.features.spontaneous_file_upload
     uploads.max_files = settings.chat_max_files_per_message
-    uploads.max_size_mb = settings.max_image_bytes // (1024 * 1024)
+    uploads.max_size_mb = settings.max_image_mb
     if settings.allowed_origins:
         # chainlit.server built its CORS middleware from this very list before importing us: edit in place.
         chainlit_config.project.allow_origins[:] = settings.allowed_origins
@@ -117,8 +117,7 @@ class ChainlitView:
             case TextDelta():
                 await self.messages[event.message_id].stream_token(event.text)
             case TextFinished():
-                message = self.messages.pop(event.message_id)
-                message.content = event.markdown  # the checked text replaces what was streamed
-                await message.send()  # ends the stream (or sends, when nothing was streamed)
+                # The streamed deltas were checked text and spell out `event.markdown`: nothing to replace.
+                await self.messages.pop(event.message_id).send()  # ends the stream
             case Notice():
                 await cl.Message(content=event.markdown).send()

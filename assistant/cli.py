@@ -134,8 +134,8 @@ def cmd_weights(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    """Classify one image, then stream the nine-section report: the AI writer's draft live on stderr,
-    the checked report on stdout (so `> report.md` keeps only the final text)."""
+    """Classify one image, then stream the nine-section report to stdout, section by section as each is
+    checked (so `> report.md` keeps the final text); who wrote it and what was repaired go to stderr."""
     import asyncio
 
     from assistant.llm import LLMClient, LLMConfig
@@ -159,17 +159,12 @@ def cmd_report(args: argparse.Namespace) -> int:
         async with LLMClient(config) as llm:
             if args.json:
                 return await build_report(result, image_bytes, llm)
-            report, drafting = None, False
+            report = None
             async for event in stream_report(result, image_bytes, llm):
                 if isinstance(event, ReportChunk):
-                    if not drafting:
-                        print(f"--- draft from the AI writer at {config.base_url} ---", file=sys.stderr)
-                        drafting = True
-                    print(event.text, end="", file=sys.stderr, flush=True)
+                    print(event.text, end="", flush=True)  # checked text: the chunks spell out report.markdown
                 else:
                     report = event.report
-            if drafting:
-                print("\n--- checked report ---", file=sys.stderr)
             assert report is not None  # stream_report always ends with the report
             return report
 
@@ -178,7 +173,6 @@ def cmd_report(args: argparse.Namespace) -> int:
         print(json.dumps({"file": str(args.image), "classification": result.model_dump(mode="json"),
                           "report": report.model_dump(mode="json")}))
         return 0
-    print(report.markdown)
     writer = {
         "model": f"the AI writer ({report.model_id})",
         "mixed": f"the AI writer ({report.model_id}), with standard text where its version was unusable",

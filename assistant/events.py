@@ -60,8 +60,8 @@ class ProbabilityChart(BaseModel):
 
 
 class TextStarted(BaseModel):
-    """A message that will be streamed: `TextDelta`s, then `TextFinished` whose Markdown replaces them
-    (the report's live model text is replaced by the validated report)."""
+    """A message that will be streamed: `TextDelta`s, then `TextFinished`. Every delta is already
+    checked text, to append to what is shown; `TextFinished.markdown` is all of them joined."""
 
     kind: Literal["text_started"] = "text_started"
     message_id: str
@@ -75,6 +75,9 @@ class TextDelta(BaseModel):
 
 
 class TextFinished(BaseModel):
+    """The end of a streamed message: `markdown` is the whole message, equal to its deltas joined (for
+    edges that do not stream, and the history)."""
+
     kind: Literal["text_finished"] = "text_finished"
     message_id: str
     markdown: str

@@ -5,17 +5,18 @@ Flow of `answer(question, context, llm)`:
 1. `guardrails.check_message`: anything but IN_SCOPE gets the app's fixed reply; no LLM is involved.
 2. No photo analysed yet and the question is about "my spot/result": guidance to attach a photo.
 3. Otherwise the LLM answers (rules repeated in the user turn, the answer language named, the latest
-   result and the curated material as reference), streamed as it arrives.
-4. The model's text is cleaned (no HTML, links, images) and checked (`guardrails.check_answer`). If it
-   fails, or the LLM is absent, down, slow or broken, the final answer is the curated one, and says so.
+   result and the curated material as reference).
+4. The model's text is shown a sentence (or list line) at a time, each only once it is cleaned (no
+   HTML, links, images) and the answer so far, with it, passes `guardrails.check_answer`: nothing
+   unchecked is ever shown. When a sentence fails, the model's text stops there and the curated answer
+   follows, with a note saying why; the same when the LLM is absent, down, slow, broken or says nothing.
 
 Public API:
 - `FollowupContext`: the screening results so far (image 1, 2, ... in order; the last is the latest),
   their reports, and a bounded chat history.
 - `FollowupAnswer`: the text to display and where it came from.
-- `answer(question, context, llm) -> AsyncIterator[str | FollowupAnswer]`: text chunks to show live,
-  then exactly one `FollowupAnswer`, whose `text` replaces the live text (it differs when the model's
-  answer was refused or failed).
+- `answer(question, context, llm) -> AsyncIterator[str | FollowupAnswer]`: checked text chunks to
+  append to what is shown, then exactly one `FollowupAnswer`, whose `text` is the chunks joined.
 - `curated_answer(question, context, language) -> str`: the answer from curated material alone (pure).
 - `build_messages(question, context, language)`: the LLM messages (pure).
 """
@@ -26,12 +27,13 @@ import logging
 import re
 import tomllib
 from collections.abc import AsyncIterator
+from contextlib import aclosing
 from functools import cache
 from string import Template
 from typing import Literal
 
 from openai.types.chat import ChatCompletionMessageParam
-from pydantic import BaseModel, field_validator, model_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 from assistant.guardrails import (
     LANGUAGE_NAMES,
@@ -44,10 +46,10 @@ from assistant.guardrails import (
     normalise,
     reply_text,
 )
-from assistant.llm import ChatStream, LLMClient, LLMError
+from assistant.llm import ChatStream, FailureKind, LLMClient, LLMError, failure_kind
 from assistant.report import Report, facts
 from assistant.safety import clean_markdown
-from assistant.settings import PROJECT_ROOT
+from assistant.settings import PROJECT_ROOT, get_settings
 from tools.catalogue import catalogue
 from tools.result import ClassificationResult
 
@@ -62,9 +64,17 @@ REFERENCE_CHARS = 2500  # curated reference text given to the model
 
 # Notes shown above a curated answer (also in FollowupAnswer.note), saying why it is not the AI's.
 NOTE_NO_LLM = "The AI assistant is not available right now; this is a standard answer from the app's curated material."
-NOTE_LLM_FAILED = "The AI assistant did not answer in time; this is a standard answer from the app's curated material."
+# ...when the LLM gave no text, by why (assistant/llm.py: failure_kind)
+NOTE_LLM_FAILED: dict[FailureKind, str] = {
+    "unavailable": "The AI assistant could not be reached; this is a standard answer from the app's curated material.",
+    "timeout": "The AI assistant did not answer in time; this is a standard answer from the app's curated material.",
+    "empty": "The AI assistant gave no usable answer; this is a standard answer from the app's curated material.",
+    "error": "The AI assistant ran into an error; this is a standard answer from the app's curated material.",
+}
 NOTE_LLM_INTERRUPTED = "The AI answer was interrupted; this is a standard answer from the app's curated material instead."
 NOTE_REPLACED = "The AI's answer was replaced by a standard answer from the app's curated material, because it contained {problem}."
+# ...when some checked sentences of the AI's answer were shown before the one that failed
+NOTE_REPLACED_REST = "The rest of the AI's answer was replaced by a standard answer from the app's curated material, because it contained {problem}."
 NOTE_CUT_SHORT = "The AI's answer was cut short at its length limit."
 NOTE_NO_IMAGE = "No photo has been analysed yet."
 
@@ -75,11 +85,13 @@ class FollowupContext(BaseModel):
     """What a follow-up answer may use. `results[i]` is "image i+1" (the order photos were attached; the
     last is the latest) and `reports[i]` its report (None when none was made, e.g. not a lesion; the list
     may be shorter than `results`). `history`: (role, text) pairs, "user" or "assistant", oldest first;
-    trimmed to the last HISTORY_TURNS entries of at most HISTORY_CHARS characters each."""
+    trimmed to the last HISTORY_TURNS entries of at most HISTORY_CHARS characters each. `max_image_mb`:
+    the upload limit, for the guidance on attaching a photo."""
 
     results: list[ClassificationResult] = []
     reports: list[Report | None] = []
     history: list[tuple[str, str]] = []
+    max_image_mb: int = Field(default_factory=lambda: get_settings().max_image_mb)
 
     @field_validator("history")
     @classmethod
@@ -104,10 +116,11 @@ class FollowupContext(BaseModel):
 
 
 class FollowupAnswer(BaseModel):
-    """The answer to display. `text` is complete (a note, when there is one, is its first line, so do
-    not render `note` again); `source`: "fixed" (the app's guardrail text), "model" (the AI's text,
-    checked), or "curated" (the app's standard material); `verdict`: the routing, for the audit log;
-    `note`: why the answer is not the AI's, or None."""
+    """The answer to display. `text` is complete and is exactly the chunks streamed before it (a note,
+    when there is one, is already in it, in italics, so do not render `note` again); `source`: "fixed"
+    (the app's guardrail text), "model" (the AI's text, checked), or "curated" (the app's standard
+    material, possibly after the AI's checked sentences that were shown before one failed);
+    `verdict`: the routing, for the audit log; `note`: why the answer is not (all) the AI's, or None."""
 
     text: str
     source: Source
@@ -339,13 +352,17 @@ def curated_answer(question: str, context: FollowupContext, language: str) -> st
     if classes:
         parts.append(_class_part(classes))
     if needs_photo or (not parts and latest is None):
-        parts.append(reply_text("no_image", "en"))
+        parts.append(_no_image(context, "en"))
     elif not found:  # nothing recognised: what we know, and what can be asked
         if latest:
             parts.append(_fill("result_summary", *latest))
         parts.append(snip["menu"])
     text = "\n\n".join(dict.fromkeys(p.strip() for p in parts if p.strip()))  # drop repeats, keep order
     return _with_language_note(text, language)
+
+
+def _no_image(context: FollowupContext, language: str) -> str:
+    return reply_text("no_image", language, max_mb=context.max_image_mb)
 
 
 def _with_language_note(text: str, language: str) -> str:
@@ -413,12 +430,106 @@ def _open_stream(llm: LLMClient, messages: list[ChatCompletionMessageParam]) -> 
     return llm.stream(messages)
 
 
+# ---------------------------------------------------------------- checking the model's text as it comes
+
+MIN_ANSWER_WORDS = 3  # fewer words once cleaned: the model said nothing usable
+_WORD = re.compile(r"[^\W\d_]{2,}")
+# Where a sentence (or a list line) ends: line breaks first, so "done. \n" is one break, not two.
+_UNIT_END = re.compile(r"[ \t]*\n(?:[ \t]*\n)*|(?<=[.!?])[ \t]+")
+# Markup still open at the end of a sentence: cleaning it now would leave a fragment that could join
+# the next sentence into a tag, a link or a script once displayed, so the sentence waits for its end.
+_OPEN_MARKUP = (
+    re.compile(r"<(script|style|iframe|object|embed|svg)\b(?![\s\S]*</\1)", re.I),
+    re.compile(r"<!--(?![\s\S]*-->)"),
+    re.compile(r"<[A-Za-z/!][^<>]*$"),
+    re.compile(r"\[[^\[\]]*$|\]\([^)]*$"),
+)
+_SEPARATORS = ("", " ", "\n", "\n\n")
+
+
+def _separator(whitespace: str) -> str:
+    return "\n\n" if whitespace.count("\n") >= 2 else "\n" if "\n" in whitespace else " "
+
+
+class _CheckedAnswer:
+    """The model's answer, let through a sentence (or list line) at a time: each is cleaned
+    (`clean_markdown`) and kept only if the answer so far, with it, passes `check_answer`. `feed(text)`
+    and `finish()` return (text that may be shown now, the problem that stopped the answer or None).
+    Nothing is shown before the answer has MIN_ANSWER_WORDS words; after a problem, nothing more."""
+
+    def __init__(self) -> None:
+        self.raw = ""  # received, not yet split off as a sentence
+        self.checked = ""  # passed the check (shown, or held until there are enough words)
+        self.shown = ""
+        self.received = False
+        self._separator = ""  # whitespace before the next sentence split off, as one of _SEPARATORS
+        self._pending = ""  # the break before a sentence that cleaning left empty
+
+    def feed(self, text: str) -> tuple[str, str | None]:
+        self.received = True
+        self.raw += text
+        return self._advance(final=False)
+
+    def finish(self) -> tuple[str, str | None]:
+        return self._advance(final=True)
+
+    @property
+    def usable(self) -> bool:
+        return len(_WORD.findall(self.checked)) >= MIN_ANSWER_WORDS
+
+    def _advance(self, *, final: bool) -> tuple[str, str | None]:
+        for separator, sentence in self._sentences(final=final):
+            if problem := self._check(separator, sentence):
+                return "", problem
+        if not self.usable:
+            return "", None
+        new, self.shown = self.checked[len(self.shown) :], self.checked
+        return new, None
+
+    def _sentences(self, *, final: bool) -> list[tuple[str, str]]:
+        """Complete sentences split off `raw`, each with the separator before it."""
+        found: list[tuple[str, str]] = []
+        start = 0
+        for m in _UNIT_END.finditer(self.raw):
+            if m.end() == len(self.raw) and not final:
+                break  # the whitespace may go on (one line break may become a paragraph break)
+            sentence = self.raw[start : m.start()]
+            if any(p.search(sentence) for p in _OPEN_MARKUP):
+                continue
+            found.append((self._separator, sentence))
+            self._separator, start = _separator(m.group(0)), m.end()
+        if final and self.raw[start:].strip():
+            found.append((self._separator, self.raw[start:]))
+            start = len(self.raw)
+        self.raw = self.raw[start:]
+        return found
+
+    def _check(self, separator: str, sentence: str) -> str | None:
+        """Add one sentence to `checked` if the answer with it passes the check; else the problem."""
+        cleaned = clean_markdown(sentence)
+        separator, self._pending = max(separator, self._pending, key=_SEPARATORS.index), ""
+        if not cleaned:  # nothing left (markup only): its break goes before the next sentence
+            self._pending = separator
+            return None
+        if not self.checked:
+            separator = ""
+        elif "\n" in separator:  # a line keeps its indent (a nested list item)
+            cleaned = re.match(r"[ \t]*", sentence).group(0) + cleaned  # type: ignore[union-attr]  # matches ""
+        candidate = self.checked + separator + cleaned
+        check = check_answer(candidate)
+        if not check.ok:
+            return check.problems[0].split(" (", 1)[0]
+        self.checked = candidate
+        return None
+
+
 # ---------------------------------------------------------------- answering
 
 
-def _curated(question: str, context: FollowupContext, verdict: Verdict, note: str) -> FollowupAnswer:
+def _curated(question: str, context: FollowupContext, verdict: Verdict, note: str, shown: str = "") -> FollowupAnswer:
+    """The curated answer with its note; after `shown`, the AI's checked text already displayed."""
     text = f"*{note}*\n\n{curated_answer(question, context, verdict.language)}"
-    return FollowupAnswer(text=text, source="curated", verdict=verdict, note=note)
+    return FollowupAnswer(text=f"{shown}\n\n{text}" if shown else text, source="curated", verdict=verdict, note=note)
 
 
 def _fixed(verdict: Verdict, context: FollowupContext) -> FollowupAnswer:
@@ -433,15 +544,14 @@ def _fixed(verdict: Verdict, context: FollowupContext) -> FollowupAnswer:
 async def answer(
     question: str, context: FollowupContext, llm: LLMClient | None = None
 ) -> AsyncIterator[str | FollowupAnswer]:
-    """Answer one follow-up: yields text chunks to show live, then exactly one FollowupAnswer whose
-    `text` is what must be displayed (it replaces the live text). Never raises for LLM trouble: without
-    `llm`, or when it fails, the answer is the curated one with a note saying so."""
+    """Answer one follow-up: yields checked text chunks to append to what is shown, then exactly one
+    FollowupAnswer whose `text` is all of them joined. Never raises for LLM trouble: without `llm`, or
+    when it fails, the answer is the curated one with a note saying so."""
     verdict = check_message(question)
     if verdict.route is not Route.IN_SCOPE:
         final = _fixed(verdict, context)
     elif context.latest() is None and needs_result(question):
-        text = reply_text("no_image", verdict.language)
-        final = FollowupAnswer(text=text, source="fixed", verdict=verdict, note=NOTE_NO_IMAGE)
+        final = FollowupAnswer(text=_no_image(context, verdict.language), source="fixed", verdict=verdict, note=NOTE_NO_IMAGE)
     elif llm is None:
         final = _curated(question, context, verdict, NOTE_NO_LLM)
     else:
@@ -452,31 +562,42 @@ async def answer(
         return
 
     assert llm is not None  # the only case left once `final` is None
-    parts: list[str] = []
+    answer_so_far = _CheckedAnswer()
+    problem: str | None = None
     failure: Exception | None = None
     stream = _open_stream(llm, build_messages(question, context, verdict.language))
     try:
-        async for chunk in stream:
-            parts.append(chunk)
-            yield chunk
+        async with aclosing(aiter(stream)) as chunks:  # closed at once when a sentence fails
+            async for chunk in chunks:
+                shown, problem = answer_so_far.feed(chunk)
+                if shown:
+                    yield shown
+                if problem:
+                    break
     except LLMError as e:
         log.warning("follow-up LLM failed (%s): %s", e.kind, e)
         failure = e
     except Exception as e:  # the user must get an answer whatever the client does; keep the trace for us
         log.exception("follow-up LLM raised unexpectedly")
         failure = e
-    text = clean_markdown("".join(parts))
-    if failure is not None:
-        yield _curated(question, context, verdict, NOTE_LLM_INTERRUPTED if parts else NOTE_LLM_FAILED)
-        return
-    if len(re.findall(r"[^\W\d_]{2,}", text)) < 3:  # blank or only markup once cleaned: nothing to show
-        yield _curated(question, context, verdict, NOTE_LLM_FAILED)
-        return
-    check = check_answer(text)
-    if not check.ok:
-        log.warning("follow-up answer refused: %s", "; ".join(check.problems))
-        problem = check.problems[0].split(" (", 1)[0]
-        yield _curated(question, context, verdict, NOTE_REPLACED.format(problem=problem))
-        return
-    note = NOTE_CUT_SHORT if stream.finish_reason == "length" else None
-    yield FollowupAnswer(text=text + (f"\n\n*{note}*" if note else ""), source="model", verdict=verdict, note=note)
+    if problem is None and failure is None:
+        shown, problem = answer_so_far.finish()
+        if shown:
+            yield shown
+
+    before = answer_so_far.shown
+    if problem:
+        log.warning("follow-up answer stopped: it contained %s", problem)
+        note = (NOTE_REPLACED_REST if before else NOTE_REPLACED).format(problem=problem)
+        final = _curated(question, context, verdict, note, before)
+    elif failure is not None:
+        note = NOTE_LLM_INTERRUPTED if answer_so_far.received else NOTE_LLM_FAILED[failure_kind(failure)]
+        final = _curated(question, context, verdict, note, before)
+    elif not answer_so_far.usable:  # blank, or only markup once cleaned: nothing was shown
+        final = _curated(question, context, verdict, NOTE_LLM_FAILED["empty"])
+    else:
+        note = NOTE_CUT_SHORT if stream.finish_reason == "length" else None
+        final = FollowupAnswer(text=before + (f"\n\n*{note}*" if note else ""), source="model", verdict=verdict, note=note)
+    if rest := final.text[len(before) :]:
+        yield rest
+    yield final

@@ -27,6 +27,7 @@ import tomllib
 import unicodedata
 from enum import StrEnum
 from functools import cache
+from string import Template
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
@@ -420,15 +421,16 @@ def fallback_note(language: str) -> str:
     return str(_replies()["fallback_note"].get(language, "")).strip()
 
 
-def reply_text(kind: str, language: str) -> str:
+def reply_text(kind: str, language: str, **values: object) -> str:
     """The fixed text `kind` ("self_harm", "decline_diagnosis", "no_image", ...) in `language`, or in
-    English after a one-line note in `language` when there is no translation."""
+    English after a one-line note in `language` when there is no translation. `values` fill the text's
+    $placeholders ("no_image" needs `max_mb`, the upload limit)."""
     table = _replies()[kind]
     entry = table.get(language)
     if isinstance(entry, dict):
-        return str(entry["text"]).strip()
+        return Template(str(entry["text"]).strip()).substitute(values)
     note = fallback_note(language)
-    english = str(table["en"]["text"]).strip()  # type: ignore[index]
+    english = Template(str(table["en"]["text"]).strip()).substitute(values)  # type: ignore[index]
     return f"{note}\n\n{english}" if note else english
 
 

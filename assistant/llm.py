@@ -42,6 +42,23 @@ class LLMError(Exception):
         self.kind = kind
 
 
+FailureKind = Literal["unavailable", "timeout", "empty", "error"]
+_FAILURE_KINDS: dict[str, FailureKind] = {
+    "unreachable": "unavailable",
+    "model_not_found": "unavailable",
+    "timeout": "timeout",
+    "first_token_timeout": "timeout",
+    "stall": "timeout",
+    "empty": "empty",
+}
+
+
+def failure_kind(error: BaseException | None) -> FailureKind:
+    """What to tell a person about a failed reply: the server could not be reached (or does not serve
+    the model), it was too slow, it answered with nothing, or anything else went wrong."""
+    return _FAILURE_KINDS.get(getattr(error, "kind", ""), "error")
+
+
 def base_url_from_endpoint(endpoint: str) -> str:
     """The seed's LM_STUDIO_ENDPOINT is a full chat-completions URL; the SDK wants the base ('.../v1')."""
     url = endpoint.strip().rstrip("/")

@@ -180,9 +180,10 @@ class Conversation:
             results=[a.result for a in self.analyses],
             reports=[a.report for a in self.analyses],
             history=list(self.history),
+            max_image_mb=settings.max_image_mb,
         )
         self.history.append(("user", text))
-        if (faq := wording.faq_answer(text, max_image_mb=settings.max_image_bytes // (1024 * 1024))) is not None:
+        if (faq := wording.faq_answer(text, max_image_mb=settings.max_image_mb)) is not None:
             yield self._say(faq)
             return
         message_id = uuid.uuid4().hex

@@ -1,17 +1,23 @@
-"""The nine-section screening report: prompt -> LLM stream -> validated, repaired Markdown.
+"""The nine-section screening report: prompt -> LLM stream -> checked, repaired Markdown, shown as it
+is checked.
 
 The user always gets nine sections, in the seed's order. The model writes sections 1-8; the app writes
 the headings and numbering, the result line in section 2, the urgency line in section 4, and all of
-section 9 (prompts/report_fixed.toml). A model section that is missing, empty, duplicated, out of
-order, cut off or contains forbidden content (assistant/safety.py) is replaced by the standard text for
-the class (prompts/fallback/), and the report says so. When the LLM is down, slow or unusable, the whole
-report is the standard one.
+section 9 (prompts/report_fixed.toml). A model section that is missing, empty, cut off, skipped or
+contains forbidden content (assistant/safety.py) is replaced by the standard text for the class
+(prompts/fallback/), and the report says so; a section that comes after its turn (out of order, or a
+second copy) is dropped. When the LLM is down, slow or unusable, the whole report is the standard one.
+
+Nothing the model writes is shown before it is checked: the report streams section by section
+(`ReportWriter`), each section shown once it is complete and has passed the same check
+(`_check_body`) whether streamed or validated whole.
 
 Public API:
-- `stream_report(result, image_bytes, llm)`: async iterator of `ReportChunk` (raw model text, for live
-  display) then exactly one `ReportReady` (the validated `Report`, which replaces the live text).
-- `build_report(result, image_bytes, llm) -> Report`: the same without the live chunks.
+- `stream_report(result, image_bytes, llm)`: async iterator of `ReportChunk` (checked Markdown, in
+  display order) then exactly one `ReportReady` (the `Report`, whose markdown is the chunks joined).
+- `build_report(result, image_bytes, llm) -> Report`: the same without the chunks.
 - `validate_report(text, result, ...) -> Report` and `standard_report(result, ...) -> Report`: pure.
+- `ReportWriter`: the section-by-section check behind both, for text that arrives in pieces.
 - `build_messages(result, image_bytes) -> messages` for the LLM.
 """
 
@@ -21,8 +27,7 @@ import difflib
 import logging
 import re
 import tomllib
-from collections import Counter
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Iterator, Mapping
 from functools import cache
 from string import Template
 from typing import Literal
@@ -30,7 +35,7 @@ from typing import Literal
 from openai.types.chat import ChatCompletionContentPartParam, ChatCompletionMessageParam
 from pydantic import BaseModel, ConfigDict, computed_field
 
-from assistant.llm import LLMClient, LLMError, image_part
+from assistant.llm import FailureKind, LLMClient, LLMError, failure_kind, image_part
 from assistant.safety import clean_markdown, drop_sentences, find_forbidden
 from assistant.settings import PROJECT_ROOT
 from tools.catalogue import catalogue
@@ -239,22 +244,57 @@ class ReportSection(BaseModel):
 
 class Report(BaseModel):
     """The nine sections, always complete and in order. `source`: "model" when the AI wrote every
-    writable section, "standard" when it wrote none, "mixed" otherwise. `markdown` is the full text."""
+    writable section, "standard" when it wrote none, "mixed" otherwise. `note`: one line saying which
+    parts are the standard text; at the top of a report that was the standard one from the start, at
+    the end (`note_at_end`) of one streamed from the AI's text, where it is only known once every
+    section has been checked. `markdown` is the full text, `parts()` the same in display order."""
 
     label: str
     display_name: str
     sections: list[ReportSection]
     source: Literal["model", "standard", "mixed"]
-    note: str | None = None  # one line above the sections saying which parts are the standard text
+    note: str | None = None
+    note_at_end: bool = False
     repairs: list[str] = []  # what was replaced or removed from the model's text, and why
     model_id: str | None = None
+
+    def parts(self) -> list[str]:
+        """The Markdown in display order: the note when at the top, each section, the note when at the
+        end, the closing newline. Joined, `markdown`."""
+        parts = [_opening(s.number) + s.body for s in self.sections]
+        if self.note:
+            if self.note_at_end:
+                parts.append("\n\n" + self.note)
+            else:
+                parts.insert(0, self.note + "\n\n")
+        return parts + ["\n"]
 
     @computed_field  # type: ignore[prop-decorator]
     @property
     def markdown(self) -> str:
-        parts = [self.note] if self.note else []
-        parts += [HEADING.format(number=s.number, title=s.title) + "\n\n" + s.body for s in self.sections]
-        return "\n\n".join(parts) + "\n"
+        return "".join(self.parts())
+
+
+def _opening(number: int) -> str:
+    """What comes before a section's body: its heading, after a blank line unless it is the first."""
+    spec = sections()[number - 1]
+    return ("" if number == sections()[0].number else "\n\n") + HEADING.format(number=number, title=spec.title) + "\n\n"
+
+
+def _lead(number: int, values: Mapping[str, str]) -> str | None:
+    """The app's line at the start of a section (the result in 2, the urgency in 4), or None."""
+    lead = _fixed_text()["leads"].get(str(number))
+    return Template(lead).substitute(values) if lead is not None else None
+
+
+def _fixed_body(number: int, values: Mapping[str, str]) -> str:
+    return Template(_fixed_text()["fixed"][str(number)]).substitute(values).strip()
+
+
+def _section(number: int, body: str, source: Source, values: Mapping[str, str]) -> ReportSection:
+    lead = _lead(number, values)
+    title = sections()[number - 1].title
+    return ReportSection(number=number, title=title, body=f"{lead}\n\n{body}" if lead else body, source=source)
 
 
 def _fallback_file(name: str) -> dict[int, str]:
@@ -272,33 +312,22 @@ def _standard_bodies(result: ClassificationResult) -> dict[int, str]:
     return {n: Template(body).substitute(values) for n, body in bodies.items()}
 
 
-def _assemble(
+NoteKey = Literal["standard", "timeout", "error", "unusable"]
+_NOTE_FOR_FAILURE: dict[FailureKind, NoteKey] = {"unavailable": "standard", "timeout": "timeout", "error": "error", "empty": "unusable"}
+
+
+def _summarise(
     result: ClassificationResult,
-    model_bodies: Mapping[int, str],
+    shown: list[ReportSection],
     *,
-    note_when_standard: Literal["standard", "unusable"],
+    note_when_standard: NoteKey,
+    note_at_end: bool,
     repairs: list[str],
     model_id: str | None,
 ) -> Report:
-    """Nine sections: the model's body where accepted, the standard one otherwise, our leads in front."""
-    values = facts(result)
-    fixed = _fixed_text()
-    standard = _standard_bodies(result)
-    out: list[ReportSection] = []
-    for spec in sections():
-        key = str(spec.number)
-        if spec.fixed:
-            body, source = Template(fixed["fixed"][key]).substitute(values).strip(), "standard"
-        elif spec.number in model_bodies:
-            body, source = model_bodies[spec.number], "model"
-        else:
-            body, source = standard[spec.number], "standard"
-        if key in fixed["leads"]:
-            body = Template(fixed["leads"][key]).substitute(values) + "\n\n" + body
-        out.append(ReportSection(number=spec.number, title=spec.title, body=body, source=source))
-
-    replaced = [str(n) for n in _writable() if n not in model_bodies]
-    notes = fixed["notes"]
+    """The report of these nine sections, with its overall source and note."""
+    replaced = [str(s.number) for s in shown if s.number in _writable() and s.source == "standard"]
+    notes = _fixed_text()["notes"]
     if not replaced:
         overall, note = "model", None
     elif len(replaced) == len(_writable()):
@@ -308,9 +337,10 @@ def _assemble(
     return Report(
         label=result.label,
         display_name=result.display_name,
-        sections=out,
+        sections=shown,
         source=overall,
         note=note,
+        note_at_end=note_at_end,
         repairs=repairs,
         model_id=model_id,
     )
@@ -322,20 +352,23 @@ def _require_lesion(result: ClassificationResult) -> None:
 
 
 def standard_report(
-    result: ClassificationResult, *, repairs: list[str] | None = None, model_id: str | None = None
+    result: ClassificationResult,
+    *,
+    repairs: list[str] | None = None,
+    model_id: str | None = None,
+    failure: FailureKind = "unavailable",
 ) -> Report:
-    """The curated report for the result's class, with the note that the AI writer was not available."""
+    """The curated report for the result's class, with a note at the top saying why the AI writer's
+    text is not in it (`failure`: it was not available, too slow, failed, or sent nothing)."""
     _require_lesion(result)
-    return _assemble(result, {}, note_when_standard="standard", repairs=repairs or [], model_id=model_id)
-
-
-def _in_order(numbers: list[int]) -> set[int]:
-    """The longest run of `numbers` that is already increasing (kept); the rest are out of order."""
-    best: list[list[int]] = []
-    for i, n in enumerate(numbers):
-        prev = [best[j] for j in range(i) if numbers[j] < n]
-        best.append(max(prev, key=len, default=[]) + [n])
-    return set(max(best, key=len, default=[]))
+    values = facts(result)
+    standard = _standard_bodies(result)
+    shown = [
+        _section(s.number, _fixed_body(s.number, values) if s.fixed else standard[s.number], "standard", values)
+        for s in sections()
+    ]
+    return _summarise(result, shown, note_when_standard=_NOTE_FOR_FAILURE[failure], note_at_end=False,
+                      repairs=repairs or [], model_id=model_id)
 
 
 def _demote_headings(text: str) -> str:
@@ -350,7 +383,8 @@ def _echoes_guide(body: str, guide: str) -> bool:
 
 
 def _check_body(body: str, spec: SectionSpec) -> tuple[str, list[str], str | None]:
-    """(cleaned body, notes on removed sentences, reason to reject it or None)."""
+    """The one check of a model-written section body: (cleaned body, notes on removed sentences,
+    reason to reject it or None). Used for every section, streamed or not (ReportWriter)."""
     body = _demote_headings(clean_markdown(body))
     figures = [m.span() for m in _FIGURE.finditer(body)]
     notes = []
@@ -367,59 +401,162 @@ def _check_body(body: str, spec: SectionSpec) -> tuple[str, list[str], str | Non
     return body, notes, None
 
 
+class ReportWriter:
+    """The report, built section by section from the model's text as it arrives: `feed(text)`, then
+    `finish()`. Both return the Markdown that may be shown now ("" when nothing is ready); every piece
+    is already checked, and all of them, joined, are exactly `report.markdown` once finished.
+
+    A section is complete when the next section heading arrives, or the text ends. It is then checked
+    (`_check_body`) and shown: the model's text if it passes, otherwise the standard text for the class.
+    Sections are shown in order. When the model moves on to a later section, the ones it skipped get
+    the standard text at once; a section that comes after its turn (out of order, or a second copy) is
+    dropped. Each section's heading and the app's lead line are shown as soon as the section before is
+    done; section 9 (the app's own text) right after section 8, and a model's section 9 is ignored.
+    `finish(truncated=True)`: the text was cut off, so the section in progress is not trusted."""
+
+    def __init__(self, result: ClassificationResult) -> None:
+        _require_lesion(result)
+        self._result = result
+        self._values = facts(result)
+        self._standard = _standard_bodies(result)
+        self._specs = {s.number: s for s in sections()}
+        self._line = ""  # the model's last line, not yet ended
+        self._reading: int | None = None  # the section being read (its turn is now); None: text to ignore
+        self._body: list[str] = []
+        self._next = sections()[0].number  # the next section to show
+        self._started = False
+        self._shown: list[ReportSection] = []
+        self._reasons: dict[int, str] = {}  # why a writable section is the standard text
+        self._notes: list[str] = []  # what was removed from the model's text or ignored
+        self.report: Report | None = None  # set by finish()
+
+    def feed(self, text: str) -> str:
+        if self.report is not None:
+            raise RuntimeError("the report is already finished")
+        shown = self._start()
+        *lines, self._line = (self._line + text).split("\n")
+        for line in lines:
+            shown += self._take(line)
+        return shown
+
+    def finish(self, *, truncated: bool = False, model_id: str | None = None) -> str:
+        if self.report is not None:
+            raise RuntimeError("the report is already finished")
+        shown = self._start()
+        if self._line:
+            shown += self._take(self._line)
+            self._line = ""
+        shown += self._close(cut_off=truncated)
+        shown += self._fill_to(sections()[-1].number + 1)
+        repairs = self._notes + [
+            f"Section {n} ({self._specs[n].title}): replaced with the standard text because the AI's version {self._reasons[n]}"
+            for n in sorted(self._reasons)
+        ]
+        self.report = _summarise(self._result, self._shown, note_when_standard="unusable", note_at_end=True,
+                                 repairs=repairs, model_id=model_id)
+        return shown + "".join(self.report.parts()[len(self._shown) :])  # the note, the final newline
+
+    def _start(self) -> str:
+        if self._started:
+            return ""
+        self._started = True
+        return self._open(self._next)
+
+    def _take(self, line: str) -> str:
+        """One complete line of the model's text."""
+        number, inline = _header(line)
+        if number is None:
+            if self._reading is not None:
+                self._body.append(line)
+            return ""
+        if number == self._reading and not "".join(self._body).strip():  # the same heading twice in a row
+            self._body += [inline] if inline else []
+            return ""
+        shown = self._close(cut_off=False)
+        if self._specs[number].fixed:
+            self._reading = None  # the app writes it
+        elif number >= self._next:
+            shown += self._fill_to(number)
+            self._reading, self._body = number, [inline] if inline else []
+        else:
+            self._late(number)
+            self._reading = None
+        return shown
+
+    def _close(self, *, cut_off: bool) -> str:
+        """Check and show the section being read, now that it is complete."""
+        number, self._reading = self._reading, None
+        if number is None:
+            return ""
+        spec = self._specs[number]
+        body, self._body = "\n".join(self._body).strip(), []
+        if cut_off:
+            problem: str | None = "was cut off when the AI writer stopped"
+        else:
+            body, notes, problem = _check_body(body, spec)
+            self._notes += [f"Section {number} ({spec.title}): {note}" for note in notes]
+        if problem:
+            self._reasons[number] = problem
+            return self._show(number, self._standard[number], "standard")
+        return self._show(number, body, "model")
+
+    def _fill_to(self, number: int) -> str:
+        """The standard text for every section before `number` that has not been shown: the model skipped them."""
+        shown = ""
+        while self._next < number and self._next in self._specs:
+            self._reasons[self._next] = "was missing"
+            shown += self._show(self._next, self._standard[self._next], "standard")
+        return shown
+
+    def _late(self, number: int) -> None:
+        """A section heading after the section's turn: its text is dropped."""
+        if self._reasons.get(number) == "was missing":
+            self._reasons[number] = "was out of order"
+        else:
+            self._notes.append(f"Section {number} ({self._specs[number].title}): appeared more than once; the later copy was ignored")
+
+    def _show(self, number: int, body: str, source: Source) -> str:
+        """The body of the section whose turn it is, then the opening of the next one."""
+        self._shown.append(_section(number, body, source, self._values))
+        self._next = number + 1
+        return body + (self._open(self._next) if self._next in self._specs else "")
+
+    def _open(self, number: int) -> str:
+        """The heading and the app's lead of the next section; all of it for a section the app writes."""
+        lead = _lead(number, self._values)
+        shown = _opening(number) + (lead + "\n\n" if lead else "")
+        if self._specs[number].fixed:
+            shown += self._show(number, _fixed_body(number, self._values), "standard")
+        return shown
+
+
 def validate_report(
     text: str, result: ClassificationResult, *, model_id: str | None = None, truncated: bool = False
 ) -> Report:
-    """Check the model's Markdown section by section and repair it into a complete report.
-    `truncated`: the reply was cut off (stall, timeout, max_tokens), so its last section is not trusted.
-    A section 9 from the model is ignored: the disclaimers are always the app's text."""
-    _require_lesion(result)
-    specs = {s.number: s for s in sections()}
-    parsed = [p for p in parse_sections(text) if p.number in _writable()]
-    reasons: dict[int, str] = {}
-    if truncated and parsed:
-        reasons[parsed.pop().number] = "was cut off when the AI writer stopped"
-    counts = Counter(p.number for p in parsed)
-    for n, c in counts.items():
-        if c > 1:
-            reasons.setdefault(n, "appeared more than once")
-    unique = [p for p in parsed if counts[p.number] == 1]
-    ordered = _in_order([p.number for p in unique])
-
-    accepted: dict[int, str] = {}
-    repairs: list[str] = []
-    for p in unique:
-        if p.number not in ordered:
-            reasons.setdefault(p.number, "was out of order")
-            continue
-        body, notes, problem = _check_body(p.body, specs[p.number])
-        repairs += [f"Section {p.number} ({specs[p.number].title}): {n}" for n in notes]
-        if problem:
-            reasons.setdefault(p.number, problem)
-        else:
-            accepted[p.number] = body
-    for n in _writable():
-        if n not in accepted:
-            reasons.setdefault(n, "was missing")
-    repairs += [
-        f"Section {n} ({specs[n].title}): replaced with the standard text because the AI's version {reasons[n]}"
-        for n in sorted(reasons)
-    ]
-    return _assemble(result, accepted, note_when_standard="unusable", repairs=repairs, model_id=model_id)
+    """The model's whole Markdown checked section by section and repaired into a complete report:
+    exactly what `stream_report` shows for the same text. `truncated`: the reply was cut off (stall,
+    timeout, max_tokens), so its last section is not trusted. A model's section 9 is ignored: the
+    disclaimers are always the app's text."""
+    writer = ReportWriter(result)
+    writer.feed(text)
+    writer.finish(truncated=truncated, model_id=model_id)
+    assert writer.report is not None  # set by finish()
+    return writer.report
 
 
 # ---------------------------------------------------------------- streaming API
 
 
 class ReportChunk(BaseModel):
-    """Raw model text as it arrives: show it live, then replace it with the `ReportReady` report."""
+    """Checked report Markdown, in display order: append it to what is shown. All chunks, joined, are
+    the `ReportReady` report's markdown."""
 
     type: Literal["chunk"] = "chunk"
     text: str
 
 
 class ReportReady(BaseModel):
-    """The validated report; always the last event."""
+    """The report whose markdown the chunks spelled out; always the last event."""
 
     type: Literal["report"] = "report"
     report: Report
@@ -428,40 +565,56 @@ class ReportReady(BaseModel):
 ReportEvent = ReportChunk | ReportReady
 
 
+def _whole(report: Report) -> Iterator[ReportEvent]:
+    """A report known in full at once, as the same events: its parts, then the report."""
+    for part in report.parts():
+        yield ReportChunk(text=part)
+    yield ReportReady(report=report)
+
+
 async def stream_report(
     result: ClassificationResult, image_bytes: bytes | None = None, llm: LLMClient | None = None
 ) -> AsyncIterator[ReportEvent]:
-    """Stream the model's report, then yield the validated one. Never raises for LLM trouble: without
-    `llm`, or when it fails before any text, the final report is the standard one. The photo is sent
-    only when `llm.config.send_image` is on. Raises ValueError for a result that is not a lesion."""
+    """The report as it is written and checked, section by section (`ReportChunk`s), then the report
+    itself (`ReportReady`), whose markdown is the chunks joined: nothing unchecked is ever shown.
+    Never raises for LLM trouble: without `llm`, or when it fails before any text, the report is the
+    standard one. The photo is sent only when `llm.config.send_image` is on. Raises ValueError for a
+    result that is not a lesion."""
     _require_lesion(result)
     if llm is None:
-        yield ReportReady(report=standard_report(result, repairs=["no AI writer is configured"]))
+        for event in _whole(standard_report(result, repairs=["no AI writer is configured"])):
+            yield event
         return
     stream = llm.stream(build_messages(result, image_bytes if llm.config.send_image else None))
-    parts: list[str] = []
+    writer = ReportWriter(result)
+    got_text = False
     failure: LLMError | None = None
     try:
         async for text in stream:
-            parts.append(text)
-            yield ReportChunk(text=text)
+            got_text = True
+            if shown := writer.feed(text):
+                yield ReportChunk(text=shown)
     except LLMError as e:
         log.warning("report LLM failed (%s): %s", e.kind, e)
         failure = e
-    if not parts:  # the stream raises rather than end without text, so `failure` is set
-        yield ReportReady(report=standard_report(result, repairs=[f"AI writer failed: {failure}"], model_id=stream.model_id))
+    if not got_text:  # the stream raises rather than end without text, so `failure` is set
+        report = standard_report(result, repairs=[f"AI writer failed: {failure}"], model_id=stream.model_id,
+                                 failure=failure_kind(failure))
+        for event in _whole(report):
+            yield event
         return
     truncated = failure is not None or stream.finish_reason == "length"
-    report = validate_report("".join(parts), result, model_id=stream.model_id, truncated=truncated)
+    yield ReportChunk(text=writer.finish(truncated=truncated, model_id=stream.model_id))
+    assert writer.report is not None  # set by finish()
     if failure:
-        report.repairs.insert(0, f"AI writer stopped early: {failure}")
-    yield ReportReady(report=report)
+        writer.report.repairs.insert(0, f"AI writer stopped early: {failure}")
+    yield ReportReady(report=writer.report)
 
 
 async def build_report(
     result: ClassificationResult, image_bytes: bytes | None = None, llm: LLMClient | None = None
 ) -> Report:
-    """`stream_report` without the live text: just the validated report."""
+    """`stream_report` without the chunks: just the report."""
     async for event in stream_report(result, image_bytes, llm):
         if isinstance(event, ReportReady):
             return event.report

@@ -64,6 +64,11 @@ class Settings(BaseSettings):
 
     log_level: str = "INFO"
 
+    @property
+    def max_image_mb(self) -> int:
+        """The upload limit as told to people, in whole MB."""
+        return self.max_image_bytes // (1024 * 1024)
+
     @field_validator("allowed_origins", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:

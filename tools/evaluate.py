@@ -21,7 +21,8 @@ class DatasetOutputs:
     features: list[torch.Tensor]  # per member: N x D identity-view features
 
 
-def infer(members: list[Member], paths: list[str], batch_size: int = 32, desc: str = "images") -> DatasetOutputs:
+def infer(members: list[Member], paths: list[str], batch_size: int = 32, desc: str = "images",
+          tta: bool = True) -> DatasetOutputs:
     """Every image goes through the same intake and preprocessing as in the app; images are batched
     with all their TTA views so each member runs one forward pass per batch."""
     logits: list[list[torch.Tensor]] = [[] for _ in members]
@@ -30,7 +31,7 @@ def infer(members: list[Member], paths: list[str], batch_size: int = 32, desc: s
         for i in range(0, len(paths), batch_size):
             images = [load_image_file(p).image for p in paths[i : i + batch_size]]
             for k, member in enumerate(members):
-                batch = torch.stack([prepare(img, member.spec) for img in images])
+                batch = torch.stack([prepare(img, member.spec, tta) for img in images])
                 lg, ft = member.logits(batch)
                 logits[k].append(lg)
                 features[k].append(ft)

@@ -21,7 +21,10 @@ SEED_TITLES = [
     "Important Disclaimers",
 ]
 NOTES = tomllib.loads((PROMPTS_DIR / "report_fixed.toml").read_text(encoding="utf-8"))["notes"]
-STANDARD_NOTE = NOTES["standard"]
+STANDARD_NOTE = NOTES["standard"]  # the AI writer was not available (also: no AI writer configured)
+TIMEOUT_NOTE = NOTES["timeout"]
+ERROR_NOTE = NOTES["error"]
+UNUSABLE_NOTE = NOTES["unusable"]
 
 # A plausible, rule-abiding body per section (hedged, no numbers, no drugs).
 BODIES = {
@@ -44,7 +47,8 @@ def reply(order: list[int] | None = None, bodies: dict[int, str] | None = None) 
 
 def assert_complete(report: Report, result: ClassificationResult) -> None:
     """Nine sections with the seed's titles in order; our numbers, urgency and disclaimers; nothing
-    forbidden; no HTML; a note at the top whenever any section is the standard text."""
+    forbidden; no HTML; a note (at the top, or at the end of a streamed report) whenever any section is
+    the standard text."""
     md = report.markdown
     assert [(s.number, s.title) for s in report.sections] == list(enumerate(SEED_TITLES, start=1))
     assert re.findall(r"^## (\d)\. (.+)$", md, flags=re.M) == [(str(n), t) for n, t in enumerate(SEED_TITLES, 1)]
@@ -63,4 +67,5 @@ def assert_complete(report: Report, result: ClassificationResult) -> None:
     assert report.source == ("standard" if not model_sections else "model" if len(model_sections) == 8 else "mixed")
     assert (report.note is None) == (report.source == "model")
     if report.note:
-        assert md.startswith(report.note)
+        assert md.rstrip().endswith(report.note) if report.note_at_end else md.startswith(report.note)
+    assert md == "".join(report.parts())

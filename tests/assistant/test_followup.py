@@ -19,6 +19,7 @@ from assistant.followup import (
     NOTE_LLM_INTERRUPTED,
     NOTE_NO_IMAGE,
     NOTE_NO_LLM,
+    NOTE_REPLACED_REST,
     FollowupAnswer,
     FollowupContext,
     answer,
@@ -26,6 +27,7 @@ from assistant.followup import (
     curated_answer,
 )
 from assistant.guardrails import Route, check_answer
+from assistant.safety import find_forbidden
 from assistant.llm import LLMClient, LLMConfig
 from assistant.report import facts, standard_report
 from tests.assistant.factories import classification
@@ -54,7 +56,8 @@ def llm(url: str, **kw: object) -> LLMClient:
 
 
 async def run(question: str, context: FollowupContext, client: LLMClient | None = None) -> tuple[list[str], FollowupAnswer]:
-    """All chunks, then the one final answer (which must come last)."""
+    """All chunks, then the one final answer (which must come last). Every chunk shown is checked,
+    and the chunks, joined, are the final answer."""
     chunks: list[str] = []
     finals: list[FollowupAnswer] = []
     async for event in answer(question, context, client):
@@ -66,6 +69,11 @@ async def run(question: str, context: FollowupContext, client: LLMClient | None 
             chunks.append(event)
     assert len(finals) == 1
     assert check_answer(finals[0].text).ok, check_answer(finals[0].text).problems
+    assert "".join(chunks) == finals[0].text, "what was shown is the answer"
+    shown = ""
+    for chunk in chunks:
+        shown += chunk
+        assert check_answer(shown).ok, (check_answer(shown).problems, chunk)
     return chunks, finals[0]
 
 
@@ -176,6 +184,12 @@ async def test_lesion_question_without_a_photo_asks_for_one(question: str, fault
     assert fault_llm.hits(url) == []
 
 
+async def test_photo_guidance_names_the_configured_upload_limit() -> None:
+    _, final = await run("Should I be worried?", FollowupContext(max_image_mb=25), None)
+    assert "up to 25 MB" in final.text and "10 MB" not in final.text
+    assert "up to 25 MB" in curated_answer("compare the two images", FollowupContext(max_image_mb=25), "en")
+
+
 async def test_general_question_without_a_photo_is_answered() -> None:
     _, final = await run("What is a dermatofibroma?", FollowupContext(), None)
     assert final.source == "curated" and catalogue().by_dx("df").description in final.text
@@ -196,7 +210,11 @@ async def test_model_answer_streams_and_is_shown(context: FollowupContext, fault
     url = fault_llm.add(Script(reply=GOOD_REPLY, chunk_chars=16))
     async with llm(url) as client:
         chunks, final = await run("What does 62% mean?", context, client)
-    assert len(chunks) > 3 and "".join(chunks) == GOOD_REPLY
+    assert chunks == [
+        "The 62% is how closely your photo matches melanoma among the seven types the tool knows.",
+        " It is not a diagnosis.",
+        " A doctor can look at the spot and tell you more.",
+    ], "a sentence at a time, once checked"
     assert (final.source, final.text, final.note) == ("model", GOOD_REPLY, None)
     (body,) = posts(fault_llm, url)
     system, user = body["messages"][0]["content"], body["messages"][1]["content"]
@@ -226,11 +244,48 @@ async def test_model_is_told_the_question_language(context: FollowupContext, fau
 async def test_unsafe_model_answer_is_replaced(reply: str, problem: str, context: FollowupContext, fault_llm: FaultLLMServer) -> None:
     url = fault_llm.add(Script(reply=reply))
     async with llm(url) as client:
-        chunks, final = await run("Should I be worried?", context, client)
-    assert "".join(chunks) == reply, "the live text was streamed; the final answer replaces it"
+        _, final = await run("Should I be worried?", context, client)
     assert final.source == "curated" and final.note and problem in final.note
     assert final.text.startswith("*The AI's answer was replaced by a standard answer") and reply not in final.text
     assert MELANOMA.triage.action in final.text
+
+
+UNSAFE = {
+    "dose": ("Put a 1% hydrocortisone cream on it twice daily and it will settle.", ["hydrocortisone", "twice daily", "1%"]),
+    "diagnosis": ("You have melanoma. I am sorry.", ["You have melanoma", "I am sorry"]),
+    "dismissal": ("It looks fine and there is no need to see a doctor about it.", ["no need to see", "It looks fine"]),
+}
+
+
+@pytest.mark.parametrize("chunk_chars", [2, 16])
+@pytest.mark.parametrize("kind", list(UNSAFE))
+async def test_unsafe_text_never_reaches_the_screen(
+    kind: str, chunk_chars: int, context: FollowupContext, fault_llm: FaultLLMServer
+) -> None:
+    """Checked sentences before the unsafe one are shown; the unsafe one and all after it never are,
+    not even for a moment: the curated answer follows instead."""
+    unsafe, fragments = UNSAFE[kind]
+    safe = "Your result is a screening match, not a diagnosis.\n\n"
+    url = fault_llm.add(Script(reply=safe + unsafe + " Anyway, it is fine.", chunk_chars=chunk_chars))
+    async with llm(url) as client:
+        chunks, final = await run("Should I be worried?", context, client)  # also checks every prefix
+    shown = ""
+    for chunk in chunks:
+        shown += chunk
+        assert not [f for f in fragments + ["Anyway"] if f in shown], chunk
+        assert find_forbidden(shown) == []
+    assert final.text.startswith(safe + "*" + NOTE_REPLACED_REST.split(",")[0])
+    assert final.source == "curated" and MELANOMA.triage.action in final.text
+
+
+async def test_the_model_is_stopped_at_the_first_unsafe_sentence(context: FollowupContext, fault_llm: FaultLLMServer) -> None:
+    tail = " It is fine." * 40  # 480 characters more, at 24 a chunk every 0.1 s: 2 s if read to the end
+    url = fault_llm.add(Script(reply="You have melanoma." + tail, chunk_delay_s=0.1))
+    start = time.monotonic()
+    async with llm(url) as client:
+        chunks, final = await run("Should I be worried?", context, client)
+    assert time.monotonic() - start < 1.5
+    assert final.source == "curated" and "It is fine" not in "".join(chunks)
 
 
 async def test_model_html_is_cleaned(context: FollowupContext, fault_llm: FaultLLMServer) -> None:
@@ -255,20 +310,22 @@ async def test_unreachable_llm_gives_curated_answer(context: FollowupContext) ->
     async with llm(f"http://127.0.0.1:{free_port()}/v1") as client:
         chunks, final = await run("What does 62% mean?", context, client)
     assert time.monotonic() - start < 5
-    assert (final.source, final.note) == ("curated", NOTE_LLM_FAILED) and "62%" in final.text
-    assert chunks == []
+    assert (final.source, final.note) == ("curated", NOTE_LLM_FAILED["unavailable"]) and "62%" in final.text
+    assert "could not be reached" in final.text.splitlines()[0]
 
 
 @pytest.mark.parametrize(
     ("script", "note"),
     [
-        (Script(reply=GOOD_REPLY, status=500), NOTE_LLM_FAILED),
-        (Script(reply=GOOD_REPLY, first_token_delay_s=4), NOTE_LLM_FAILED),
+        (Script(reply=GOOD_REPLY, status=500), NOTE_LLM_FAILED["error"]),
+        (Script(reply=GOOD_REPLY, first_token_delay_s=4), NOTE_LLM_FAILED["timeout"]),
         (Script(reply=GOOD_REPLY, chunk_chars=10, stall_after_chunks=2, stall_s=4), NOTE_LLM_INTERRUPTED),
         (Script(reply=GOOD_REPLY, chunk_chars=10, malformed_after_chunks=2), NOTE_LLM_INTERRUPTED),
-        (Script(reply="  \n "), NOTE_LLM_FAILED),
+        (Script(reply="  \n "), NOTE_LLM_FAILED["empty"]),
+        (Script(reply=""), NOTE_LLM_FAILED["empty"]),
+        (Script(reply="<img src=x><b></b>"), NOTE_LLM_FAILED["empty"]),
     ],
-    ids=["http-500", "first-token-timeout", "stall", "malformed", "blank"],
+    ids=["http-500", "first-token-timeout", "stall", "malformed", "blank", "no-text", "markup-only"],
 )
 async def test_llm_faults_give_curated_answer(script: Script, note: str, context: FollowupContext, fault_llm: FaultLLMServer) -> None:
     url = fault_llm.add(script)
@@ -278,6 +335,33 @@ async def test_llm_faults_give_curated_answer(script: Script, note: str, context
     assert time.monotonic() - start < FAST["total_timeout_s"] + 2
     assert (final.source, final.note) == ("curated", note)
     assert MELANOMA.triage.reason in final.text
+
+
+async def test_an_interruption_after_checked_sentences_keeps_them(context: FollowupContext, fault_llm: FaultLLMServer) -> None:
+    url = fault_llm.add(Script(reply=GOOD_REPLY, chunk_chars=10, stall_after_chunks=10, stall_s=4))
+    async with llm(url) as client:
+        chunks, final = await run("Why is it urgent?", context, client)
+    first = "The 62% is how closely your photo matches melanoma among the seven types the tool knows."
+    assert chunks[0] == first and final.text.startswith(f"{first}\n\n*{NOTE_LLM_INTERRUPTED}*")
+    assert (final.source, final.note) == ("curated", NOTE_LLM_INTERRUPTED)
+
+
+@pytest.mark.parametrize(
+    ("reply", "expected"),
+    [
+        ("A doctor can check it. See [this page. It helps](http://x.example) and <a\nhref='http://x.example'>that</a>.",
+         "A doctor can check it. See this page. It helps and that."),
+        ("A doctor can check it.\n\n- Look at the border.\n  - And the colour.\n\n```\nx\n```\nBook a visit soon.",
+         "A doctor can check it.\n\n- Look at the border.\n  - And the colour.\n\nx\nBook a visit soon."),  # fences go, not code
+    ],
+    ids=["links-and-tags-across-sentences", "lists-and-fences"],
+)
+async def test_markup_spanning_sentences_is_cleaned_whole(reply: str, expected: str, context: FollowupContext, fault_llm: FaultLLMServer) -> None:
+    url = fault_llm.add(Script(reply=reply, chunk_chars=3))
+    async with llm(url) as client:
+        chunks, final = await run("Should I be worried?", context, client)
+    assert (final.source, final.text) == ("model", expected)
+    assert all("http" not in c and "<" not in c and "[" not in c for c in chunks)
 
 
 # ---------------------------------------------------------------- context

@@ -240,12 +240,12 @@ def test_untranslated_replies_fall_back_to_english_with_a_note() -> None:
     note, english = text.split("\n\n", 1)
     assert note == "_(Esta respuesta solo está disponible en inglés.)_"
     assert english == reply_text("decline_diagnosis", "en")
-    assert reply_text("no_image", "de").startswith("_(Diese Antwort ist nur auf Englisch verfügbar.)_")
+    assert reply_text("no_image", "de", max_mb=10).startswith("_(Diese Antwort ist nur auf Englisch verfügbar.)_")
 
 
 def _all_fixed_texts() -> list[str]:
     kinds = ["self_harm", "decline_diagnosis", "decline_prescription", "decline_jailbreak", "off_topic", "no_image"]
-    texts = [reply_text(k, lang) for k in kinds for lang in LANGUAGES]
+    texts = [reply_text(k, lang, max_mb=10) for k in kinds for lang in LANGUAGES]
     texts += [fixed_reply(Verdict(route=Route.EMERGENCY, category=c, language=lang)) or "" for c in EMERGENCY_CATEGORIES for lang in LANGUAGES]
     return texts
 
@@ -256,9 +256,9 @@ def test_fixed_replies_pass_the_output_check_and_invent_no_numbers() -> None:
         assert set(re.findall(r"\d+", text)) <= ALLOWED_NUMBERS, text[:80]
 
 
-def test_no_image_guidance_names_photo_kind_and_formats() -> None:
-    text = reply_text("no_image", "en")
-    assert all(w in text for w in ("close-up", "in focus", "light", "JPEG", "PNG", "WebP", "HEIC"))
+def test_no_image_guidance_names_photo_kind_formats_and_the_limit() -> None:
+    text = reply_text("no_image", "en", max_mb=25)
+    assert all(w in text for w in ("close-up", "in focus", "light", "JPEG", "PNG", "WebP", "HEIC", "up to 25 MB"))
 
 
 # ---------------------------------------------------------------- output check

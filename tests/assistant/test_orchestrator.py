@@ -30,7 +30,9 @@ from assistant.events import (
 from assistant.llm import LLMClient, LLMConfig
 from assistant.orchestrator import Attachment, Conversation, Services, Turn
 from assistant.settings import Settings
-from tests.assistant.checks import SEED_TITLES, STANDARD_NOTE
+from assistant.safety import find_forbidden
+from tests.assistant.checks import SEED_TITLES, STANDARD_NOTE, reply
+from tests.fault_llm_server import FaultLLMServer, Script
 from tests.servers import free_port
 from tools.catalogue import catalogue
 from tools.classifier import Ensemble
@@ -87,6 +89,11 @@ def of(events: list, kind: type) -> list:
     return [e for e in events if isinstance(e, kind)]
 
 
+def streamed(events: list, finished: TextFinished) -> str:
+    """What the user saw of one streamed message: its deltas, joined."""
+    return "".join(e.text for e in events if isinstance(e, TextDelta) and e.message_id == finished.message_id)
+
+
 def final_text(events: list) -> str:
     """The text the user ends up reading: finished streams and notices, in order."""
     return "\n\n".join(e.markdown for e in events if isinstance(e, (TextFinished, Notice)))
@@ -119,6 +126,7 @@ async def test_image_gives_step_card_chart_and_complete_standard_report(services
 
     report = of(events, TextFinished)[0]
     assert report.source == "standard" and STANDARD_NOTE in report.markdown, "says the standard report was used"
+    assert streamed(events, report) == report.markdown, "the streamed text is the whole report: nothing to replace"
     assert report.markdown.startswith("**Image 1: screening report**")
     headings = [line for line in report.markdown.splitlines() if line.startswith("## ")]
     assert headings == [f"## {n}. {t}" for n, t in enumerate(SEED_TITLES, start=1)]
@@ -139,8 +147,10 @@ async def test_images_are_numbered_and_can_be_compared(services: Services) -> No
     assert of(second, ResultCard)[0].image_number == 2
     assert "Image 2" in of(second, TextFinished)[0].markdown
 
-    answer = of(await turn(conversation, "Can you compare image 1 and image 2?"), TextFinished)[0]
+    events = await turn(conversation, "Can you compare image 1 and image 2?")
+    answer = of(events, TextFinished)[0]
     assert "Image 1" in answer.markdown and "Image 2" in answer.markdown, "the follow-up engine got both results"
+    assert streamed(events, answer) == answer.markdown
     assert [a.result.status for a in conversation.analyses] == ["ok", "ok"]
 
 
@@ -151,13 +161,30 @@ async def test_text_sent_with_an_image_is_answered_after_the_analysis(services: 
     assert "Image 1" in finished[1].markdown or "image 1" in finished[1].markdown
 
 
+async def test_unsafe_model_text_is_never_streamed_to_the_chat(ensemble: Ensemble, fault_llm: FaultLLMServer) -> None:
+    """The same text for the report and the follow-up: a dose, a diagnosis and a dismissal among safe
+    sentences. No delta, and nothing shown so far, ever holds any of it."""
+    unsafe = "Take 400 mg ibuprofen twice a day. You have melanoma. There is no need to see a doctor."
+    url = fault_llm.add(Script(reply=reply(bodies={1: unsafe, 5: unsafe}) + "\n" + unsafe, chunk_chars=5))
+    conversation = Conversation(make_services(ensemble, url))
+    for events in (await turn(conversation, "", ("spot.jpg", LESION_A)), await turn(conversation, "Should I be worried?")):
+        (finished,) = of(events, TextFinished)
+        shown = ""
+        for delta in of(events, TextDelta):
+            shown += delta.text
+            assert find_forbidden(shown) == [] and "400 mg" not in shown, delta.text
+        assert shown == finished.markdown
+
+
 # ---------------------------------------------------------------- text
 
 
-async def test_question_before_any_image_asks_for_one(services: Services) -> None:
+async def test_question_before_any_image_asks_for_one(ensemble: Ensemble, closed_llm_url: str) -> None:
+    services = make_services(ensemble, closed_llm_url, max_image_bytes=5 * 1024 * 1024)
     events = await turn(Conversation(services), "What does my result mean?")
     assert not of(events, ToolStarted)
     assert "attach a photo" in final_text(events).lower()
+    assert "up to 5 MB" in final_text(events), "the configured upload limit"
 
 
 @pytest.mark.parametrize(

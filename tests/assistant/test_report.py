@@ -8,6 +8,7 @@ import pytest
 
 from assistant.report import (
     PROMPTS_DIR,
+    ReportWriter,
     build_messages,
     facts,
     parse_sections,
@@ -16,7 +17,7 @@ from assistant.report import (
     validate_report,
 )
 from assistant.safety import find_forbidden
-from tests.assistant.checks import SEED_TITLES, STANDARD_NOTE, assert_complete, reply
+from tests.assistant.checks import BODIES, SEED_TITLES, STANDARD_NOTE, UNUSABLE_NOTE, assert_complete, reply
 from tests.assistant.factories import classification
 from tools.catalogue import catalogue
 
@@ -94,12 +95,13 @@ def test_models_section_9_is_ignored() -> None:
 
 def test_missing_duplicated_and_reordered_sections_are_replaced() -> None:
     result = classification("melanocytic_nevi", 0.9)
-    text = reply([1, 3, 2, 5, 5, 6, 8])  # 2 out of order, 4 and 7 missing, 5 twice
+    text = reply([1, 3, 2, 5, 5, 6, 8])  # 2 after its turn, 4 and 7 missing, 5 twice (the first copy is used)
     report = validate_report(text, result)
     assert_complete(report, result)
     standard = {s.number for s in report.sections if s.source == "standard"}
-    assert standard == {2, 4, 5, 7, 9}
-    assert report.note == "*Sections 2, 4, 5 and 7 of this report are the standard text, because the AI writer's version was missing or unsuitable.*"
+    assert standard == {2, 4, 7, 9}
+    assert report.note == "*Sections 2, 4 and 7 of this report are the standard text, because the AI writer's version was missing or unsuitable.*"
+    assert report.note_at_end and report.markdown.endswith(report.note + "\n")
     reasons = "\n".join(report.repairs)
     for fragment in ("Section 2 (What the Confidence Means): replaced", "out of order", "missing", "appeared more than once"):
         assert fragment in reasons
@@ -148,7 +150,7 @@ def test_unusable_reply_becomes_the_standard_report() -> None:
     result = classification()
     report = validate_report("I am a small model and I like cats.", result)
     assert_complete(report, result)
-    assert report.source == "standard" and "could not be used" in report.markdown.splitlines()[0]
+    assert report.source == "standard" and report.markdown.splitlines()[-1] == UNUSABLE_NOTE
 
 
 VARIANTS = [
@@ -198,3 +200,75 @@ def test_a_copied_prompt_guide_is_not_a_section() -> None:
     assert_complete(report, result)
     assert {s.number for s in report.sections if s.source == "standard"} == {3, 5, 9}
     assert sum("repeated the instructions" in r for r in report.repairs) == 2
+
+
+# ---------------------------------------------------------------- section by section
+
+
+def stream_through_writer(text: str, result, size: int, **finish: object) -> tuple[list[str], ReportWriter]:
+    """Feed `text` in pieces of `size` characters; returns what the writer let through at each step."""
+    writer = ReportWriter(result)
+    shown = [writer.feed(text[i : i + size]) for i in range(0, len(text), size)]
+    shown.append(writer.finish(**finish))  # type: ignore[arg-type]
+    return shown, writer
+
+
+CASES = {
+    "good": reply(),
+    "chatter and a model section 9": "Sure! Here is the report.\n" + reply() + "## 9. Important Disclaimers\nYou have melanoma.\n",
+    "skipped, reordered, doubled": reply([1, 3, 2, 5, 5, 6, 8]),
+    "unsafe": reply(bodies={1: "You have melanoma.", 4: "Take 400 mg ibuprofen twice a day.", 8: "There is no need to see a doctor."}),
+    "figures and html": reply(bodies={2: "The model is 95% sure. Only a doctor can confirm this screening result.", 3: "<b>Look</b> at the [border](http://x.example) and colour of the spot."}),
+    "bold headings": "\n\n".join(f"**{t}:** {b}" for t, b in zip(SEED_TITLES, [
+        "This may be a common mole, a doctor can say.", "It shows how close the photo is to known examples.",
+        "Watch the shape, border and colour closely.", "Book a visit with a doctor soon.", "Go soon if it bleeds or grows fast.",
+        "Take a monthly photo with a ruler next to it.", "Use sunscreen and avoid sunbeds every day.", "A dermatologist can examine it closely."])),
+    "nothing usable": "I am a small model and I like cats.",
+}
+
+
+@pytest.mark.parametrize("size", [1, 7, 64, 10_000])
+@pytest.mark.parametrize("case", list(CASES))
+def test_streamed_report_is_the_validated_one(case: str, size: int) -> None:
+    """Whatever the pieces, what is shown, joined, is the report; and it is validate_report's report."""
+    result = classification()
+    shown, writer = stream_through_writer(CASES[case], result, size, model_id="m")
+    assert writer.report is not None
+    assert_complete(writer.report, result)
+    assert "".join(shown) == writer.report.markdown
+    assert writer.report == validate_report(CASES[case], result, model_id="m")
+    so_far = ""
+    for piece in shown:
+        so_far += piece
+        assert find_forbidden(so_far) == [] and "<" not in so_far and "http" not in so_far and "95%" not in so_far
+
+
+def test_sections_are_shown_in_order_as_soon_as_they_are_complete() -> None:
+    result = classification()
+    writer = ReportWriter(result)
+    assert writer.feed("## 1. Condition Overview\nThis spot may be a common growth that a doctor can check.\n") == "## 1. Condition Overview\n\n"
+    assert writer.feed("## 2. What the Confidence Means\n").startswith("This spot may be a common growth")
+    shown = writer.feed("It is not a diagnosis, only how close the photo is to known examples.\n## 5. When to Seek Immediate Care\n")
+    # 2 is complete; 3 and 4 were skipped, so their standard text comes now, before 5 is written.
+    assert re.findall(r"^## (\d)\.", shown, flags=re.M) == ["3", "4", "5"]
+    assert shown.startswith("It is not a diagnosis") and f"**Urgency: {result.triage.title}.**" in shown
+    assert writer.feed("See a doctor within days if it bleeds, grows fast or turns into a sore.") == "", "not complete yet"
+    shown = writer.finish()
+    assert shown.startswith("See a doctor within days") and "## 9. Important Disclaimers" in shown
+    assert writer.report is not None
+    assert [s.source for s in writer.report.sections] == ["model", "model", "standard", "standard", "model"] + ["standard"] * 4
+
+
+def test_a_repeated_heading_is_not_an_empty_section() -> None:
+    result = classification()
+    text = reply().replace("## 4. Recommended Next Actions\n", "## 4. Recommended Next Actions\n**Next Steps**\n")
+    report = validate_report(text, result)
+    assert report.source == "model" and report.sections[3].body.endswith(BODIES[4])
+
+
+def test_the_section_in_progress_is_dropped_when_the_text_is_cut() -> None:
+    result = classification()
+    shown, writer = stream_through_writer(reply([1, 2, 3]) + "## 4. Recommended Next Actions\nTake 4", result, 5, truncated=True)
+    assert writer.report is not None
+    assert [s.source for s in writer.report.sections[:4]] == ["model", "model", "model", "standard"]
+    assert "Take 4" not in "".join(shown)

@@ -1,15 +1,18 @@
 """The report against a misbehaving OpenAI-compatible server: whatever happens, the user gets nine
-sections in order, quickly, and is told when (part of) it is the standard text."""
+sections in order, quickly, sees only checked text while it streams, and is told when (part of) it is
+the standard text, and why."""
 
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
 
 from assistant.llm import LLMClient, LLMConfig, LLMError
 from assistant.report import Report, ReportChunk, ReportReady, build_report, stream_report
-from tests.assistant.checks import STANDARD_NOTE, assert_complete, reply
+from assistant.safety import find_forbidden
+from tests.assistant.checks import ERROR_NOTE, STANDARD_NOTE, TIMEOUT_NOTE, UNUSABLE_NOTE, assert_complete, reply
 from tests.assistant.factories import classification
 from tests.fault_llm_server import FaultLLMServer, Script
 from tests.servers import free_port
@@ -24,7 +27,8 @@ def llm(url: str, model: str | None = "medgemma-4b-it", **kw: object) -> LLMClie
 
 
 async def run(client: LLMClient) -> tuple[list[str], Report, float]:
-    """Stream a report; returns the live chunks, the final report and the seconds it took."""
+    """Stream a report; returns the chunks, the final report and the seconds it took. Whatever the
+    server does, every chunk shown is checked, and the chunks, joined, are the final report."""
     start = time.monotonic()
     chunks: list[str] = []
     final: list[Report] = []
@@ -38,18 +42,26 @@ async def run(client: LLMClient) -> tuple[list[str], Report, float]:
                 final.append(event.report)
     assert len(final) == 1
     assert_complete(final[0], RESULT)
+    assert "".join(chunks) == final[0].markdown, "what was shown is the report"
+    shown = ""
+    for chunk in chunks:
+        shown += chunk
+        assert find_forbidden(shown) == [], (find_forbidden(shown), chunk)
     return chunks, final[0], time.monotonic() - start
 
 
-def assert_standard(report: Report) -> None:
-    assert report.source == "standard"
-    assert report.markdown.splitlines()[0] in (STANDARD_NOTE, "*This is the standard report for this result; the AI writer's text could not be used.*")
+def assert_standard(report: Report, note: str) -> None:
+    """The standard report from the start: the note saying why is its first line."""
+    assert report.source == "standard" and not report.note_at_end
+    assert report.markdown.splitlines()[0] == note
 
 
 async def test_good_server_streams_and_is_used(fault_llm: FaultLLMServer) -> None:
     url = fault_llm.add(Script(reply=reply()))
     chunks, report, _ = await run(llm(url))
-    assert len(chunks) > 10 and "".join(chunks) == reply()
+    assert [re.findall(r"^## (\d)\.", c, flags=re.M) for c in chunks] == [["1"], ["2"], ["3"], ["4"], ["5"], ["6"], ["7"], ["8"], ["9"]], (
+        "a section's heading as soon as the one before is shown, its text once it is complete"
+    )
     assert (report.source, report.model_id) == ("model", "medgemma-4b-it")
     (post,) = [h for h in fault_llm.hits(url) if h.method == "POST"]
     assert post.body is not None
@@ -58,8 +70,8 @@ async def test_good_server_streams_and_is_used(fault_llm: FaultLLMServer) -> Non
 
 
 async def test_connection_refused() -> None:
-    chunks, report, elapsed = await run(llm(f"http://127.0.0.1:{free_port()}/v1"))
-    assert chunks == [] and report.markdown.startswith(STANDARD_NOTE)
+    _, report, elapsed = await run(llm(f"http://127.0.0.1:{free_port()}/v1"))
+    assert_standard(report, STANDARD_NOTE)
     assert elapsed < FAST["connect_timeout_s"] + SLACK_S
 
 
@@ -68,7 +80,8 @@ async def test_dropped_connection_is_retried_once_then_remembered(fault_llm: Fau
     async with llm(url) as client:
         first = await build_report(RESULT, None, client)
         second = await build_report(RESULT, None, client)
-    assert first.markdown.startswith(STANDARD_NOTE) and second.markdown.startswith(STANDARD_NOTE)
+    assert_standard(first, STANDARD_NOTE)
+    assert_standard(second, STANDARD_NOTE)
     assert [h.method for h in fault_llm.hits(url)] == ["GET", "POST", "POST"], "one retry; then the probe cache says down"
 
 
@@ -76,9 +89,8 @@ async def test_dropped_connection_is_retried_once_then_remembered(fault_llm: Fau
 async def test_no_first_token(fault_llm: FaultLLMServer, where: str) -> None:
     delay = {"headers_delay_s": 30} if where == "before_headers" else {"first_token_delay_s": 30}
     url = fault_llm.add(Script(reply=reply(), **delay))
-    chunks, report, elapsed = await run(llm(url))
-    assert chunks == []
-    assert_standard(report)
+    _, report, elapsed = await run(llm(url))
+    assert_standard(report, TIMEOUT_NOTE)
     assert any("no text within 1.5 s" in r for r in report.repairs)
     assert elapsed < FAST["first_token_timeout_s"] + SLACK_S
 
@@ -104,8 +116,8 @@ async def test_slow_trickle_hits_the_overall_timeout(fault_llm: FaultLLMServer) 
 @pytest.mark.parametrize("status", [500, 429])
 async def test_http_errors(fault_llm: FaultLLMServer, status: int) -> None:
     url = fault_llm.add(Script(reply=reply(), status=status))
-    chunks, report, elapsed = await run(llm(url))
-    assert chunks == [] and report.markdown.startswith(STANDARD_NOTE)
+    _, report, elapsed = await run(llm(url))
+    assert_standard(report, ERROR_NOTE)
     assert any(f"HTTP {status}" in r for r in report.repairs)
     assert elapsed < SLACK_S
 
@@ -113,16 +125,18 @@ async def test_http_errors(fault_llm: FaultLLMServer, status: int) -> None:
 @pytest.mark.parametrize("after", [0, 8])
 async def test_malformed_sse(fault_llm: FaultLLMServer, after: int) -> None:
     url = fault_llm.add(Script(reply=reply(), malformed_after_chunks=after))
-    chunks, report, _ = await run(llm(url))
-    assert len(chunks) == after
-    assert report.source == ("standard" if after == 0 else "mixed")
+    _, report, _ = await run(llm(url))
+    if after == 0:
+        assert_standard(report, ERROR_NOTE)
+    else:
+        assert report.source == "mixed" and report.sections[0].source == "model"
     assert "unreadable stream" in report.repairs[0]
 
 
 async def test_empty_content(fault_llm: FaultLLMServer) -> None:
     url = fault_llm.add(Script(reply=""))
-    chunks, report, _ = await run(llm(url))
-    assert chunks == [] and report.markdown.startswith(STANDARD_NOTE)
+    _, report, _ = await run(llm(url))
+    assert_standard(report, UNUSABLE_NOTE)
     assert any("returned no text" in r for r in report.repairs)
 
 
@@ -137,8 +151,8 @@ async def test_unknown_model_with_several_served(fault_llm: FaultLLMServer) -> N
     with pytest.raises(LLMError, match="it serves: llama-3.2-3b, qwen2.5-7b. Set LLM_MODEL"):
         async with llm(url) as client:
             await client.resolve_model()
-    chunks, report, _ = await run(llm(url))
-    assert chunks == [] and report.markdown.startswith(STANDARD_NOTE)
+    _, report, _ = await run(llm(url))
+    assert_standard(report, STANDARD_NOTE)
     assert "llama-3.2-3b, qwen2.5-7b" in report.repairs[0]
     assert all(h.method == "GET" for h in fault_llm.hits(url)), "no request to a model that is not there"
 
@@ -147,20 +161,50 @@ async def test_unknown_model_with_several_served(fault_llm: FaultLLMServer) -> N
     ("text", "replaced"),
     [
         (reply([1, 2, 3, 5, 8]), {4, 6, 7}),  # missing
-        (reply([1, 2, 3, 4, 4, 5, 6, 7, 8]), {4}),  # duplicated
-        (reply([1, 2, 5, 3, 4, 6, 7, 8]), {5}),  # reordered
+        (reply([1, 2, 5, 3, 4, 6, 7, 8]), {3, 4}),  # reordered: 3 and 4 skipped when 5 came; they come too late
         (reply(bodies={5: "Take 400 mg ibuprofen every 6 hours if it hurts."}), {5}),  # dose
         (reply(bodies={1: "You have melanoma. This is definitely cancer."}), {1}),  # definitive diagnosis
+        (reply(bodies={8: "It is harmless, so there is no need to see a doctor."}), {8}),  # dismissal
     ],
-    ids=["missing", "duplicated", "reordered", "dose", "diagnosis"],
+    ids=["missing", "reordered", "dose", "diagnosis", "dismissal"],
 )
 async def test_bad_structure_or_content_is_replaced(fault_llm: FaultLLMServer, text: str, replaced: set[int]) -> None:
     url = fault_llm.add(Script(reply=text))
     _, report, _ = await run(llm(url))
     assert {s.number for s in report.sections if s.source == "standard"} == replaced | {9}
     assert report.source == "mixed" and report.note and "standard text" in report.note
-    for gone in ("400 mg", "ibuprofen", "You have melanoma", "definitely"):
+    for gone in ("400 mg", "ibuprofen", "You have melanoma", "definitely", "no need to see"):
         assert gone not in report.markdown
+
+
+async def test_a_second_copy_of_a_section_is_ignored(fault_llm: FaultLLMServer) -> None:
+    text = reply([1, 2, 3, 4, 4, 5, 6, 7, 8], bodies={4: "Book a visit with a doctor and bring a photo of the spot."})
+    url = fault_llm.add(Script(reply=text))
+    _, report, _ = await run(llm(url))
+    assert report.source == "model" and report.markdown.count("Book a visit with a doctor and bring a photo") == 1
+    assert any("Section 4" in r and "appeared more than once" in r for r in report.repairs)
+
+
+UNSAFE = {
+    "dose": ("Take 400 mg ibuprofen every 6 hours if it hurts.", ["400 mg", "ibuprofen", "every 6 hours"]),
+    "diagnosis": ("You have melanoma. This is definitely cancer.", ["You have melanoma", "definitely"]),
+    "dismissal": ("It looks harmless and there is no need to see a doctor about it.", ["no need to see", "It looks harmless and"]),
+}
+
+
+@pytest.mark.parametrize("section", [1, 5, 8])
+@pytest.mark.parametrize("kind", list(UNSAFE))
+@pytest.mark.parametrize("chunk_chars", [3, 24])
+async def test_unsafe_text_never_reaches_the_screen(fault_llm: FaultLLMServer, kind: str, section: int, chunk_chars: int) -> None:
+    """Not even for a moment: no chunk, and no text shown so far, ever holds any of it."""
+    body, fragments = UNSAFE[kind]
+    url = fault_llm.add(Script(reply=reply(bodies={section: body}), chunk_chars=chunk_chars))
+    chunks, report, _ = await run(llm(url))  # also checks every prefix with find_forbidden
+    shown = ""
+    for chunk in chunks:
+        shown += chunk
+        assert not [f for f in fragments if f in shown], chunk
+    assert report.sections[section - 1].source == "standard"
 
 
 async def test_photo_is_sent_when_enabled(fault_llm: FaultLLMServer, lesion_jpeg: bytes) -> None:
@@ -175,10 +219,11 @@ async def test_photo_is_sent_when_enabled(fault_llm: FaultLLMServer, lesion_jpeg
 
 
 async def test_no_llm_configured() -> None:
-    events = [e async for e in stream_report(RESULT, None, None)]
-    assert len(events) == 1 and isinstance(events[0], ReportReady)
-    assert_complete(events[0].report, RESULT)
-    assert events[0].report.markdown.startswith(STANDARD_NOTE)
+    *chunks, last = [e async for e in stream_report(RESULT, None, None)]
+    assert isinstance(last, ReportReady) and all(isinstance(c, ReportChunk) for c in chunks)
+    assert_complete(last.report, RESULT)
+    assert_standard(last.report, STANDARD_NOTE)
+    assert "".join(c.text for c in chunks) == last.report.markdown
 
 
 async def test_reply_cut_by_max_tokens_loses_its_last_section(fault_llm: FaultLLMServer) -> None:

@@ -86,11 +86,6 @@ def export_member(run_dir: Path, name: str, weights_dir: Path) -> tuple[MemberSp
     return spec, Member.wrap(spec, model, OOD_LAYERS if name == OOD_MEMBER else [])
 
 
-@torch.inference_mode()
-def infer_images(member: Member, images) -> torch.Tensor:
-    return torch.cat([member.logits(prepare(img, member.spec, tta=False)[None])[1] for img in images])
-
-
 def finalize(run_dir: Path, weights_dir: Path, labels_csv: Path, split_csv: Path, batch_size: int = 32) -> dict:
     cat = catalogue()
     rows = read_labels(labels_csv)
@@ -117,7 +112,7 @@ def finalize(run_dir: Path, weights_dir: Path, labels_csv: Path, split_csv: Path
 
     # OOD gate on member A's intermediate features: Gaussians fitted on training images, scales and
     # threshold from the calibration split.
-    train_out = infer(members[:1], [r["path"] for r in train], batch_size, desc="training features (OOD)")
+    train_out = infer(members[:1], [r["path"] for r in train], batch_size, desc="training features (OOD)", tta=False)
     dims = [2 * m.shape[1] for m in members[0].model.forward_intermediates(
         torch.zeros(1, 3, 64, 64), indices=OOD_LAYERS, extra_blocks=True, intermediates_only=True)]
     gate = OODGate.fit(train_out.features[0], cal.features[0], dims, OOD_QUANTILE)
@@ -125,7 +120,9 @@ def finalize(run_dir: Path, weights_dir: Path, labels_csv: Path, split_csv: Path
     gate.save(ood_file)
     cal_scores = gate.scores(cal.features[0])
     non_skin = all_non_skin()
-    ns_scores = gate.scores(infer_images(members[0], [img for _, img in non_skin]))
+    with torch.inference_mode():
+        ns_scores = gate.scores(torch.cat([members[0].logits(prepare(img, specs[0], tta=False)[None])[1]
+                                           for _, img in non_skin]))
     report["ood"] = {
         "member": OOD_MEMBER, "layers": OOD_LAYERS, "threshold": round(gate.threshold, 4), "quantile": OOD_QUANTILE,
         "calibration_false_rejection": float((cal_scores > gate.threshold).float().mean()),
