@@ -11,8 +11,10 @@ from tqdm import tqdm
 from tools.catalogue import catalogue
 from tools.classifier import Ensemble, Member, combine, probabilities
 from tools.intake import load_image_file
+from tools.manifest import TriagePolicy
 from tools.metrics import summary
 from tools.preprocess import prepare
+from tools.triage import triage
 
 
 @dataclass
@@ -61,10 +63,25 @@ def evaluate(ensemble: Ensemble, rows: list[dict[str, str]], batch_size: int = 3
         for member, p in zip(ensemble.members, probs):
             variants[f"member_{member.spec.name}_{mode}"] = metrics(p, y)
     report["variants"] = variants
+    report["triage"] = triage_rates(combine(torch.stack(per_member["tta"]), weights), y, ensemble.profile.triage)
     if ensemble.ood:
         scores = ensemble.ood.scores(out.features[ensemble.ood_member_index])
         report["ood_rejected"] = int((scores > ensemble.ood.threshold).sum())
     return report
+
+
+def triage_rates(probs: torch.Tensor, y: np.ndarray, policy: TriagePolicy) -> dict:
+    """How often the urgency tier the user sees sends each group to a doctor soon enough."""
+    cat = catalogue()
+    tiers = np.array([cat.tier(triage(dict(zip(cat.labels, p.tolist())), policy).tier).rank for p in probs])
+    urgent, high = cat.tier("urgent").rank, cat.tier("high").rank
+    mel = y == cat.by_dx("mel").index
+    malignant = np.isin(y, [c.index for c in cat.classes if c.malignant])
+    return {
+        "melanoma_flagged_urgent": float((tiers[mel] >= urgent).mean()) if mel.any() else None,
+        "malignant_flagged_high_or_urgent": float((tiers[malignant] >= high).mean()) if malignant.any() else None,
+        "benign_flagged_urgent": float((tiers[~malignant] >= urgent).mean()) if (~malignant).any() else None,
+    }
 
 
 def headline_table(report: dict) -> str:
@@ -76,6 +93,8 @@ def headline_table(report: dict) -> str:
     for k in keys:
         values = [m[k] if m[k] is not None else float("nan") for m in columns.values()]
         lines.append(f"{k:<28}" + "".join(f"{v:>12.3f}" for v in values))
+    lines.append("")
+    lines += [f"{k:<36}{v:>8.3f}" for k, v in report["triage"].items() if v is not None]
     lines.append("")
     lines.append(f"{'per class (ensemble, TTA)':<26}{'precision':>10}{'recall':>10}{'f1':>10}{'support':>10}")
     for dx, pc in report["per_class"].items():

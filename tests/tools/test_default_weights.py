@@ -23,7 +23,7 @@ RECORDED = {
     "ISIC_0024453.jpg": "bkl",
     "ISIC_0024795.jpg": "bcc",
     "ISIC_0024843.jpg": "akiec",
-    "ISIC_0025450.jpg": "mel",
+    "ISIC_0025450.jpg": "nv",  # a melanoma the classes get wrong: triage must still say urgent
     "ISIC_0025771.jpg": "df",
 }
 
@@ -64,6 +64,15 @@ def test_damaged_weight_file_is_refused(tmp_path):
         (tmp_path / other).write_bytes((WEIGHTS / other).read_bytes())
     proc = run_cli("classify", str(ASSETS / "ISIC_0024306.jpg"), env={"WEIGHTS_DIR": str(tmp_path)}, cwd=tmp_path)
     assert proc.returncode != 0 and "sha256" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_melanoma_ranked_second_is_still_urgent(ensemble):
+    """The seed would have called this real melanoma 'low' (top class: mole); the melanoma
+    probability escalates it."""
+    result = ensemble.classify(load_image_file(ASSETS / "ISIC_0025450.jpg"))
+    assert result.label == "melanocytic_nevi"
+    assert result.triage.tier == "urgent" and result.triage.escalated
+    assert result.probabilities["melanoma"] >= resolve_profile(WEIGHTS).triage.melanoma_escalation
 
 
 @pytest.mark.parametrize("name", sorted(RECORDED))
