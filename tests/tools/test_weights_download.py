@@ -21,29 +21,25 @@ class MirrorHandler(BaseHTTPRequestHandler):
         name = self.path.split("?")[0].rsplit("/", 1)[-1]
         return FILES.get(name) if "/resolve/" in self.path else None
 
-    def _headers(self, body):
+    def _respond(self, with_body: bool):
+        body = self._file()
+        if body is None:
+            self.send_response(404)
+            self.end_headers()
+            return
         self.send_response(200)
         self.send_header("Content-Length", str(len(body)))
         self.send_header("ETag", f'"{hashlib.sha1(body).hexdigest()}"')
         self.send_header("X-Repo-Commit", COMMIT)
         self.end_headers()
+        if with_body:
+            self.wfile.write(body)
 
     def do_HEAD(self):
-        body = self._file()
-        if body is None:
-            self.send_response(404)
-            self.end_headers()
-        else:
-            self._headers(body)
+        self._respond(with_body=False)
 
     def do_GET(self):
-        body = self._file()
-        if body is None:
-            self.send_response(404)
-            self.end_headers()
-        else:
-            self._headers(body)
-            self.wfile.write(body)
+        self._respond(with_body=True)
 
     def log_message(self, *args):
         pass
