@@ -42,6 +42,7 @@ class ResultCard(BaseModel):
     reason: str
     description: str
     low_confidence: bool
+    caution: str = ""  # when the probabilities raised the urgency above the closest match's usual level
 
 
 class ChartBar(BaseModel):

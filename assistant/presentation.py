@@ -9,6 +9,9 @@ from tools.result import ClassificationResult
 
 
 def result_card(number: int, result: ClassificationResult) -> ResultCard:
+    # A harmless-sounding description under an "Urgent" badge must not read as a contradiction. Raised by
+    # the probabilities (to high or urgent), not merely by low confidence (which stops at moderate).
+    raised = result.triage.escalated and result.triage.tier in ("high", "urgent")
     return ResultCard(
         image_number=number,
         heading=wording.text("result_heading", number=number),
@@ -22,6 +25,7 @@ def result_card(number: int, result: ClassificationResult) -> ResultCard:
         reason=result.triage.reason,
         description=result.description,
         low_confidence=result.uncertainty.low_confidence,
+        caution=wording.text("card_raised", tier_title=result.triage.title) if raised else "",
     )
 
 

@@ -22,7 +22,7 @@ def triage(probabilities: dict[str, float], policy: TriagePolicy) -> Triage:
     mel = probabilities.get("melanoma", 0.0)
     malignant = sum(p for label, p in probabilities.items() if cat.by_label(label).malignant)
 
-    tier, reasons = top.tier, [f"The most likely class is {top.display_name.lower()} ({confidence:.0%})."]
+    tier, reasons = top.tier, [f"The closest match is {top.display_name.lower()}, at {confidence:.0%}."]
     if top.label != "melanoma" and mel >= policy.melanoma_escalation:
         tier = "urgent"
         reasons.append(f"The chance of melanoma ({mel:.0%}) is above the {policy.melanoma_escalation:.0%} safety threshold.")

@@ -41,6 +41,15 @@ export default function ResultCard() {
           </div>
         </div>
         <p style={{ margin: "8px 0 0", fontSize: 15, lineHeight: 1.5 }}>{props.description}</p>
+        {props.caution ? (
+          <p
+            className="ham-caution"
+            style={{ margin: "8px 0 0", padding: "2px 0 2px 10px", borderLeft: `3px solid ${tier.colour}`,
+                     fontSize: 15, lineHeight: 1.5, fontWeight: 600 }}
+          >
+            {props.caution}
+          </p>
+        ) : null}
       </div>
       <div
         className="ham-urgency"

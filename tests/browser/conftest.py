@@ -1,7 +1,7 @@
 """The real chat app (`ham10k serve`) driven by Debian's Chromium through Playwright.
 
-The app runs as a subprocess on a free port with two small random-init resnet18 members (the seed
-profile's MODEL_A_PATH / MODEL_B_PATH / MODEL_NAME), and by default an LLM address where nothing
+The app runs as a subprocess on a free port with the shipped default weights (weights/, profile
+ham10k-lite-v1, with its out-of-distribution gate), and by default an LLM address where nothing
 listens, so reports are the standard ones. Screenshots go to test-artifacts/ (gitignored).
 
 Never `playwright install`: the browser is /usr/bin/chromium (scripts/test installs it).
@@ -29,22 +29,9 @@ CHROMIUM_ARGS = [
 ]
 # Model loading, one warm-up pass and Chainlit's start on 2 busy cores.
 START_TIMEOUT_S = 180
-
-
-@pytest.fixture(scope="session")
-def tiny_weights(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    """Settings for the seed profile with two random-init resnet18 checkpoints (7 classes)."""
-    import timm
-    import torch
-
-    folder = tmp_path_factory.mktemp("browser-weights")
-    torch.manual_seed(0)
-    env = {"MODEL_NAME": "resnet18", "PROFILE": "auto", "DEVICE": "cpu"}
-    for name in ("A", "B"):
-        path = folder / f"{name}.pth"
-        torch.save(timm.create_model("resnet18", num_classes=7).state_dict(), path)
-        env[f"MODEL_{name}_PATH"] = str(path)
-    return env
+# Settings that would pick other weights than the shipped default: never inherited by the app under test.
+WEIGHT_SETTINGS = ("PROFILE", "MODEL_A_PATH", "MODEL_B_PATH", "MODEL_NAME", "NUM_CLASSES", "WEIGHTS_DIR")
+DEFAULT_WEIGHTS = {"DEVICE": "cpu"}
 
 
 def _serve(name: str, env: dict[str, str]) -> Iterator[str]:
@@ -55,8 +42,9 @@ def _serve(name: str, env: dict[str, str]) -> Iterator[str]:
     ARTIFACTS.mkdir(exist_ok=True)
     log_path = ARTIFACTS / f"{name}.log"
     with open(log_path, "wb") as log:
+        inherited = {k: v for k, v in os.environ.items() if k.upper() not in WEIGHT_SETTINGS}
         proc = subprocess.Popen([*command, "serve", "--port", str(port)], stdout=log, stderr=subprocess.STDOUT,
-                                env={**os.environ, **env}, cwd=ROOT)
+                                env={**inherited, **env}, cwd=ROOT)
         try:
             wait_for_http(f"http://127.0.0.1:{port}/", proc, START_TIMEOUT_S)
             yield f"http://127.0.0.1:{port}/"
@@ -72,15 +60,15 @@ def _serve(name: str, env: dict[str, str]) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def chat_url(tiny_weights: dict[str, str]) -> Iterator[str]:
+def chat_url() -> Iterator[str]:
     """The app with no LLM server answering: standard reports, curated follow-up answers."""
-    yield from _serve("server", tiny_weights | {"LLM_BASE_URL": f"http://127.0.0.1:{free_port()}/v1"})
+    yield from _serve("server", DEFAULT_WEIGHTS | {"LLM_BASE_URL": f"http://127.0.0.1:{free_port()}/v1"})
 
 
 @pytest.fixture(scope="session")
-def chat_url_with_llm(tiny_weights: dict[str, str], llama_base_url: str) -> Iterator[str]:
+def chat_url_with_llm(llama_base_url: str) -> Iterator[str]:
     """The app writing with a real local LLM server (llama.cpp + SmolLM2-135M); short replies keep it quick."""
-    yield from _serve("server-llm", tiny_weights | {"LLM_BASE_URL": llama_base_url, "LLM_MAX_TOKENS": "300"})
+    yield from _serve("server-llm", DEFAULT_WEIGHTS | {"LLM_BASE_URL": llama_base_url, "LLM_MAX_TOKENS": "300"})
 
 
 @pytest.fixture(scope="session")

@@ -13,8 +13,8 @@ from tests.assistant.checks import SEED_TITLES, STANDARD_NOTE
 from tests.browser.conftest import screenshot
 
 ASSETS = Path(__file__).resolve().parents[1] / "assets"
-LESION_1 = ASSETS / "ISIC_0025450.jpg"
-LESION_2 = ASSETS / "ISIC_0024306.jpg"
+LESION_1 = ASSETS / "ISIC_0025450.jpg"  # a real melanoma; closest class a mole (~57%), urgent by P(melanoma)
+LESION_2 = ASSETS / "ISIC_0024306.jpg"  # a mole (~99%): low urgency
 ASSISTANT = '[data-step-type="assistant_message"]'
 USER = '[data-step-type="user_message"]'
 STARTERS = ["How do I check my skin?", "What do the urgency levels mean?", "What images work best?"]
@@ -108,7 +108,13 @@ def test_photo_alone_gives_card_chart_and_report_then_answers_and_compares(page,
     card = page.locator(".ham-result-card")
     card.wait_for(timeout=10_000)
     card_text = card.inner_text()
-    assert "closest match" in card_text.lower() and "Urgency:" in card_text and re.search(r"\d+%\s*match", card_text)
+    assert "closest match" in card_text.lower() and re.search(r"\d+%\s*match", card_text)
+    assert card.locator(".ham-result-name").inner_text() == "Melanocytic nevus (mole)"
+    # The closest match is a mole, but the melanoma chance makes it urgent: what the patient must not miss.
+    assert card.get_attribute("data-tier") == "urgent"
+    assert card.locator(".ham-urgency").inner_text().startswith("Urgency: Urgent")
+    assert re.search(r"chance of melanoma \(\d+%\) is above", card.locator(".ham-urgency").inner_text())
+    assert "more serious kind of spot" in card.locator(".ham-caution").inner_text(), "the mole text is qualified"
     page.locator(".js-plotly-plot").first.wait_for(timeout=20_000)
     assert page.locator(".js-plotly-plot .bars .point").count() == 7, "one bar per class"
     assert page.get_by_text(re.compile(r"Photo checked in \d+\.\d s")).count() == 1, "the tool step, with its timing"
@@ -116,6 +122,7 @@ def test_photo_alone_gives_card_chart_and_report_then_answers_and_compares(page,
     report = page.locator(ASSISTANT).last.inner_text()
     assert report.startswith("Image 1: screening report") and STANDARD_NOTE.strip("*") in report
     screenshot(page, "03-result", at=USER)
+    screenshot(page, "03b-chart", at=f"{ASSISTANT}:has(.js-plotly-plot)")
     screenshot(page, "04-report", at=f"{ASSISTANT}:has(h2)")
 
     answer = send(page, "What do the percentages mean?")[-1]
@@ -124,6 +131,7 @@ def test_photo_alone_gives_card_chart_and_report_then_answers_and_compares(page,
     replies = send(page, file=LESION_2, dropped=True)
     assert replies[0].startswith("Image 2: screening result")
     assert page.locator(".ham-result-card").count() == 2
+    assert page.locator(".ham-result-card").last.get_attribute("data-tier") == "low"
     comparison = send(page, "Can you compare image 1 and image 2?")[-1]
     assert "Image 1" in comparison and "Image 2" in comparison
     screenshot(page, "05-comparison", at=USER)
@@ -159,6 +167,28 @@ def test_files_that_are_not_photos_get_a_clear_message(page, chat_url: str, tmp_
 
     assert send(page, file=LESION_1)[0].startswith("Image 1: screening result"), "the conversation goes on"
     screenshot(page, "09-photo-after-bad-file", at=USER)
+
+
+def test_picture_that_is_not_a_skin_spot_is_explained_kindly(page, chat_url: str, tmp_path: Path) -> None:
+    """A holiday snapshot passes every file check, but the model's out-of-distribution gate refuses it:
+    an explanation instead of a class, and the next photo of a spot gets its result as image 2."""
+    from PIL import Image
+    from skimage import data
+
+    portrait = tmp_path / "holiday.jpg"
+    Image.fromarray(data.astronaut()).save(portrait, "JPEG", quality=90)
+    open_chat(page, chat_url)
+    message = send(page, file=portrait)[-1]
+    assert message.startswith("Image 1: this doesn't look like a close-up photo of a skin spot")
+    assert "doctor" in message and "%" not in message
+    assert page.locator(".ham-result-card").count() == 0, "no class is given for it"
+    assert page.locator(".js-plotly-plot").count() == 0 and report_headings(page) == []
+    assert page.get_by_text(re.compile(r"Photo checked in \d+\.\d s")).count() == 1, "checked, not failed"
+    screenshot(page, "11-not-a-skin-spot", at=USER)
+
+    assert send(page, file=LESION_2)[0].startswith("Image 2: screening result"), "the conversation goes on"
+    assert page.locator(".ham-result-card").count() == 1
+    assert page.locator(".ham-result-card").get_attribute("data-tier") == "low"
 
 
 @pytest.mark.skipif(
