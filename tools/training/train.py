@@ -15,16 +15,11 @@ from safetensors.torch import save_file
 from tqdm import tqdm
 
 from tools.catalogue import catalogue
+from tools.classifier import pick_device
 from tools.metrics import summary
 from tools.training.backbones import LITE_MEAN, LITE_STD, pretrained_lite
 from tools.training.data import augmentation, load_or_make_split, normalise, preload, read_labels
 from tools.training.recipes import Recipe
-
-
-def pick_device(requested: str = "auto") -> torch.device:
-    if requested == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(requested)
 
 
 def seed_everything(seed: int) -> None:
