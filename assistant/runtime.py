@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 
 from assistant.settings import Settings, get_settings
+from tools.allocator import keep_freed_memory
 from tools.classifier import Ensemble
 from tools.intake import IntakeLimits
 from tools.manifest import ProfileSpec, resolve_profile
@@ -27,5 +28,6 @@ def get_ensemble() -> Ensemble:
     global _ensemble
     with _lock:  # two sessions arriving together must not load the weights twice
         if _ensemble is None:
+            keep_freed_memory()
             _ensemble = Ensemble.load(active_profile(), get_settings().device)
         return _ensemble
