@@ -69,9 +69,14 @@ def llama_server(
             wait_for_http(base_url + "/models", proc, start_timeout_s)
             yield base_url
         finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            stop(proc, timeout=10)
+
+
+def stop(proc: subprocess.Popen, timeout: float) -> None:
+    """Terminate a server process and wait until it has exited, killing it if it takes too long."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()

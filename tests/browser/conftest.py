@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.servers import free_port, wait_for_http
+from tests.servers import free_port, stop, wait_for_http
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
@@ -51,12 +51,7 @@ def _serve(name: str, env: dict[str, str]) -> Iterator[str]:
         finally:
             # Wait for the exit: on shutdown Chainlit deletes the app root's .files/, which the other
             # server of this session must not lose while it still serves.
-            proc.terminate()
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            stop(proc, timeout=20)
 
 
 @pytest.fixture(scope="session")
