@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import logging
 import re
-import tomllib
 from collections.abc import AsyncIterator
 from contextlib import aclosing
 from functools import cache
@@ -47,15 +46,15 @@ from assistant.guardrails import (
     reply_text,
 )
 from assistant.llm import ChatStream, FailureKind, LLMClient, LLMError, failure_kind
+from assistant.prompt_files import prompt_data, prompt_text
 from assistant.report import Report, facts
 from assistant.safety import clean_markdown
-from assistant.settings import PROJECT_ROOT, get_settings
+from assistant.settings import get_settings
 from tools.catalogue import catalogue
 from tools.result import ClassificationResult
 
 log = logging.getLogger(__name__)
 
-FOLLOWUP_DIR = PROJECT_ROOT / "prompts" / "followup"
 HISTORY_TURNS = 6  # (role, text) entries kept: enough for "and the other one?", small for a 4B model's context
 HISTORY_CHARS = 600  # per entry; a pasted report must not crowd out the rules
 PROMPT_HISTORY_CHARS = 300
@@ -133,13 +132,7 @@ class FollowupAnswer(BaseModel):
 
 @cache
 def _snippets() -> dict[str, str]:
-    raw = tomllib.loads((FOLLOWUP_DIR / "snippets.toml").read_text(encoding="utf-8"))
-    return {k: v.strip() for k, v in raw["snippets"].items()}
-
-
-@cache
-def _template(name: str) -> str:
-    return (FOLLOWUP_DIR / name).read_text(encoding="utf-8").strip()
+    return {k: v.strip() for k, v in prompt_data("followup/snippets.toml")["snippets"].items()}
 
 
 # ---------------------------------------------------------------- what the question is about
@@ -408,10 +401,10 @@ def build_messages(question: str, context: FollowupContext, language: str) -> li
     """System and user messages for one follow-up. The rules are in both (Gemma folds the system text
     into the user turn; small models weigh the last instructions most), and so is the answer language.
     The curated answer goes in as reference, so the model rephrases checked facts instead of recalling."""
-    rules = _template("rules.md")
+    rules = prompt_text("followup/rules.md")
     reference = curated_answer(question, context, "en")[:REFERENCE_CHARS]
     context_text = _context_text(context) + "\n\n## Reference material (accurate; base your answer on it)\n" + reference
-    user = Template(_template("user.md")).substitute(
+    user = Template(prompt_text("followup/user.md")).substitute(
         context=context_text,
         history=_history_text(context),
         rules=rules,
@@ -419,7 +412,7 @@ def build_messages(question: str, context: FollowupContext, language: str) -> li
         question=" ".join(question.split())[:QUESTION_CHARS],
     )
     return [
-        {"role": "system", "content": Template(_template("system.md")).substitute(rules=rules)},
+        {"role": "system", "content": Template(prompt_text("followup/system.md")).substitute(rules=rules)},
         {"role": "user", "content": user},
     ]
 

@@ -23,7 +23,6 @@ All patterns are matched on `normalise(text)`: lower case, accents removed, "ß"
 from __future__ import annotations
 
 import re
-import tomllib
 import unicodedata
 from enum import StrEnum
 from functools import cache
@@ -33,9 +32,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 from assistant.safety import DRUGS, find_forbidden
-from assistant.settings import PROJECT_ROOT
+from assistant.prompt_files import prompt_data
 
-REPLIES_FILE = PROJECT_ROOT / "prompts" / "followup" / "replies.toml"
 
 Language = Literal["en", "es", "fr", "de", "it", "pt"]
 LANGUAGES: tuple[Language, ...] = ("en", "es", "fr", "de", "it", "pt")
@@ -411,21 +409,16 @@ def check_message(text: str) -> Verdict:
 # ---------------------------------------------------------------- fixed replies
 
 
-@cache
-def _replies() -> dict[str, dict[str, object]]:
-    return tomllib.loads(REPLIES_FILE.read_text(encoding="utf-8"))
-
-
 def fallback_note(language: str) -> str:
     """The one line saying "this answer is only available in English", in `language` ("" for English)."""
-    return str(_replies()["fallback_note"].get(language, "")).strip()
+    return str(prompt_data("followup/replies.toml")["fallback_note"].get(language, "")).strip()
 
 
 def reply_text(kind: str, language: str, **values: object) -> str:
     """The fixed text `kind` ("self_harm", "decline_diagnosis", "no_image", ...) in `language`, or in
     English after a one-line note in `language` when there is no translation. `values` fill the text's
     $placeholders ("no_image" needs `max_mb`, the upload limit)."""
-    table = _replies()[kind]
+    table = prompt_data("followup/replies.toml")[kind]
     entry = table.get(language)
     if isinstance(entry, dict):
         return Template(str(entry["text"]).strip()).substitute(values)
@@ -435,7 +428,7 @@ def reply_text(kind: str, language: str, **values: object) -> str:
 
 
 def _emergency_reply(category: str, language: str) -> str:
-    leads = _replies()["emergency_lead"]
+    leads = prompt_data("followup/replies.toml")["emergency_lead"]
     lang = language if language in leads else "en"
     lead = leads[lang].get(category, "")  # type: ignore[union-attr]
     body = reply_text("emergency", lang)

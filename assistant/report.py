@@ -26,7 +26,6 @@ from __future__ import annotations
 import difflib
 import logging
 import re
-import tomllib
 from collections.abc import AsyncIterator, Iterator, Mapping
 from functools import cache
 from string import Template
@@ -36,14 +35,13 @@ from openai.types.chat import ChatCompletionContentPartParam, ChatCompletionMess
 from pydantic import BaseModel, ConfigDict, computed_field
 
 from assistant.llm import FailureKind, LLMClient, LLMError, failure_kind, image_part
+from assistant.prompt_files import prompt_data, prompt_text
 from assistant.safety import clean_markdown, drop_sentences, find_forbidden
-from assistant.settings import PROJECT_ROOT
 from tools.catalogue import catalogue
 from tools.result import ClassificationResult
 
 log = logging.getLogger(__name__)
 
-PROMPTS_DIR = PROJECT_ROOT / "prompts"
 HEADING = "## {number}. {title}"
 MIN_WORDS = 4  # a section body shorter than this is treated as empty
 FUZZY_TITLE = 0.8  # similarity for a marked heading to count as a section title
@@ -70,22 +68,12 @@ class SectionSpec(BaseModel):
 
 @cache
 def sections() -> tuple[SectionSpec, ...]:
-    raw = tomllib.loads((PROMPTS_DIR / "sections.toml").read_text(encoding="utf-8"))
+    raw = prompt_data("sections.toml")
     return tuple(SectionSpec(number=i, **s) for i, s in enumerate(raw["sections"], start=1))
 
 
 def _writable() -> list[int]:
     return [s.number for s in sections() if not s.fixed]
-
-
-@cache
-def _text(name: str) -> str:
-    return (PROMPTS_DIR / name).read_text(encoding="utf-8").strip()
-
-
-@cache
-def _fixed_text() -> dict[str, dict[str, str]]:
-    return tomllib.loads(_text("report_fixed.toml"))
 
 
 # ---------------------------------------------------------------- parsing
@@ -207,24 +195,24 @@ def facts(result: ClassificationResult) -> dict[str, str]:
 def build_messages(result: ClassificationResult, image_bytes: bytes | None = None) -> list[ChatCompletionMessageParam]:
     """System and user messages. The rules go in both: Gemma folds the system text into the user turn
     and small models weigh the last instructions most."""
-    rules = _text("report_rules.md")
+    rules = prompt_text("report_rules.md")
     listing = "\n\n".join(
         HEADING.format(number=s.number, title=s.title) + "\n" + s.guide for s in sections()
     )
     writable = _writable()
-    user = Template(_text("report_user.md")).substitute(
+    user = Template(prompt_text("report_user.md")).substitute(
         facts(result),
         rules=rules,
         sections=listing,
         first_title=sections()[0].title,
         last_written=str(writable[-1]),
-        image_note=_text("report_image.md") + "\n" if image_bytes else "",
+        image_note=prompt_text("report_image.md") + "\n" if image_bytes else "",
     )
     content: str | list[ChatCompletionContentPartParam] = user
     if image_bytes:
         content = [{"type": "text", "text": user}, image_part(image_bytes)]
     return [
-        {"role": "system", "content": Template(_text("report_system.md")).substitute(rules=rules)},
+        {"role": "system", "content": Template(prompt_text("report_system.md")).substitute(rules=rules)},
         {"role": "user", "content": content},
     ]
 
@@ -283,12 +271,12 @@ def _opening(number: int) -> str:
 
 def _lead(number: int, values: Mapping[str, str]) -> str | None:
     """The app's line at the start of a section (the result in 2, the urgency in 4), or None."""
-    lead = _fixed_text()["leads"].get(str(number))
+    lead = prompt_data("report_fixed.toml")["leads"].get(str(number))
     return Template(lead).substitute(values) if lead is not None else None
 
 
 def _fixed_body(number: int, values: Mapping[str, str]) -> str:
-    return Template(_fixed_text()["fixed"][str(number)]).substitute(values).strip()
+    return Template(prompt_data("report_fixed.toml")["fixed"][str(number)]).substitute(values).strip()
 
 
 def _section(number: int, body: str, source: Source, values: Mapping[str, str]) -> ReportSection:
@@ -298,7 +286,7 @@ def _section(number: int, body: str, source: Source, values: Mapping[str, str]) 
 
 
 def _fallback_file(name: str) -> dict[int, str]:
-    return {p.number: p.body for p in parse_sections(_text(f"fallback/{name}.md"))}
+    return {p.number: p.body for p in parse_sections(prompt_text(f"fallback/{name}.md"))}
 
 
 def _standard_bodies(result: ClassificationResult) -> dict[int, str]:
@@ -327,7 +315,7 @@ def _summarise(
 ) -> Report:
     """The report of these nine sections, with its overall source and note."""
     replaced = [str(s.number) for s in shown if s.number in _writable() and s.source == "standard"]
-    notes = _fixed_text()["notes"]
+    notes = prompt_data("report_fixed.toml")["notes"]
     if not replaced:
         overall, note = "model", None
     elif len(replaced) == len(_writable()):

@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 import tomllib
 
-from assistant.report import PROMPTS_DIR, Report, facts
+from assistant.prompt_files import PROMPTS_DIR
+from assistant.report import Report, facts
 from assistant.safety import find_forbidden
 from tools.result import ClassificationResult
 

@@ -6,8 +6,8 @@ import re
 
 import pytest
 
+from assistant.prompt_files import PROMPTS_DIR
 from assistant.report import (
-    PROMPTS_DIR,
     ReportWriter,
     build_messages,
     facts,
