@@ -34,11 +34,15 @@ OOD_LAYERS = [3, 4, 5, 6]  # outputs of blocks 2-5 of tf_efficientnet_lite0
 LOW_CONFIDENCE = 0.60
 
 
+def nll(logits: torch.Tensor, y: torch.Tensor, temperature: float) -> float:
+    """Negative log-likelihood of the view-averaged, temperature-scaled probabilities."""
+    return float(-probabilities(logits, temperature).clamp_min(1e-12).log()[torch.arange(len(y)), y].mean())
+
+
 def fit_temperature(logits: torch.Tensor, y: torch.Tensor) -> float:
-    """Grid search for the temperature minimising NLL of the view-averaged probabilities."""
+    """Grid search for the temperature minimising the NLL."""
     grid = torch.exp(torch.linspace(math.log(0.25), math.log(6.0), 400))
-    nll = [float(-probabilities(logits, float(t)).clamp_min(1e-12).log()[torch.arange(len(y)), y].mean()) for t in grid]
-    return round(float(grid[int(np.argmin(nll))]), 4)
+    return round(float(grid[int(np.argmin([nll(logits, y, float(t)) for t in grid]))]), 4)
 
 
 def largest_threshold(flagged_by, scores: np.ndarray, positives: np.ndarray, target: float, grid) -> tuple[float, float]:
@@ -102,8 +106,8 @@ def finalize(run_dir: Path, weights_dir: Path, labels_csv: Path, split_csv: Path
     specs = []
     for (spec, member), logits in zip(exported, cal.logits):
         t = fit_temperature(logits, y_cal)
-        nll = lambda temp: float(-probabilities(logits, temp).clamp_min(1e-12).log()[torch.arange(len(y_cal)), y_cal].mean())
-        report["members"][spec.name] = {"temperature": t, "nll_before": nll(1.0), "nll_after": nll(t)}
+        report["members"][spec.name] = {"temperature": t, "nll_before": nll(logits, y_cal, 1.0),
+                                        "nll_after": nll(logits, y_cal, t)}
         spec = spec.model_copy(update={"temperature": t})
         member.spec = spec
         specs.append(spec)
