@@ -85,6 +85,7 @@ class TextFinished(BaseModel):
     # Who wrote it. Reports: "model" (AI), "standard" (curated), "mixed". Answers: "model", "curated",
     # or "fixed" (the guardrails' own text, e.g. an emergency reply).
     source: Literal["model", "standard", "mixed", "curated", "fixed"]
+    route: str | None = None  # answers: the input route that decided it ("emergency", "in_scope", ...)
 
 
 class Notice(BaseModel):

@@ -7,7 +7,8 @@ Flow of `answer(question, context, llm)`:
 3. Otherwise the LLM answers (rules repeated in the user turn, the answer language named, the latest
    result and the curated material as reference).
 4. The model's text is shown a sentence (or list line) at a time, each only once it is cleaned (no
-   HTML, links, images) and the answer so far, with it, passes `guardrails.check_answer`: nothing
+   HTML, links, images) and the answer so far, with it, passes `safety.check_answer` (every output
+   check; the first words must also be about the question, `RELEVANCE_WORDS`): nothing
    unchecked is ever shown. When a sentence fails, the model's text stops there and the curated answer
    follows, with a note saying why; the same when the LLM is absent, down, slow, broken or says nothing.
 
@@ -38,7 +39,6 @@ from assistant.guardrails import (
     LANGUAGE_NAMES,
     Route,
     Verdict,
-    check_answer,
     check_message,
     fallback_note,
     fixed_reply,
@@ -48,7 +48,9 @@ from assistant.guardrails import (
 from assistant.llm import ChatStream, FailureKind, LLMClient, LLMError, failure_kind
 from assistant.prompt_files import prompt_data, prompt_text
 from assistant.report import Report, facts
-from assistant.safety import clean_markdown
+from assistant.report import sections as report_sections
+from assistant.intents import get_router
+from assistant.safety import CHECKS, OutputContext, check_answer, clean_markdown
 from assistant.settings import get_settings
 from tools.catalogue import catalogue
 from tools.result import ClassificationResult
@@ -444,13 +446,43 @@ def _separator(whitespace: str) -> str:
     return "\n\n" if whitespace.count("\n") >= 2 else "\n" if "\n" in whitespace else " "
 
 
+RELEVANCE_WORDS = 12  # words held back until the answer's relevance to the question is checked
+
+
+@cache
+def instruction_texts() -> tuple[str, ...]:
+    """Every instruction text a follow-up model is given: none of it may come back to the patient."""
+    return tuple(prompt_text(f"followup/{name}.md") for name in ("system", "user", "rules"))
+
+
+@cache
+def _forbidden_headings() -> tuple[str, ...]:
+    """Headings of the prompt and of the report: an answer that contains them is the prompt echoed."""
+    prompt_headings = tuple(
+        line.lstrip("#").strip() for line in prompt_text("followup/user.md").splitlines() if line.startswith("#")
+    )
+    return prompt_headings + tuple(s.title for s in report_sections())
+
+
+def output_context(language: str) -> OutputContext:
+    return OutputContext(instructions=instruction_texts(), headings=_forbidden_headings(), language=language, phones=True)
+
+
+def min_relevance() -> float:
+    """Fitted on the red-team development split (prompts/intents/thresholds.toml)."""
+    return float(prompt_data("intents/thresholds.toml").get("answer", {}).get("min_relevance", -1.0))
+
+
 class _CheckedAnswer:
     """The model's answer, let through a sentence (or list line) at a time: each is cleaned
     (`clean_markdown`) and kept only if the answer so far, with it, passes `check_answer`. `feed(text)`
     and `finish()` return (text that may be shown now, the problem that stopped the answer or None).
     Nothing is shown before the answer has MIN_ANSWER_WORDS words; after a problem, nothing more."""
 
-    def __init__(self) -> None:
+    def __init__(self, question: str = "", language: str = "en") -> None:
+        self._question = question
+        self._context = output_context(language)
+        self._relevance_checked = not question
         self.raw = ""  # received, not yet split off as a sentence
         self.checked = ""  # passed the check (shown, or held until there are enough words)
         self.shown = ""
@@ -476,6 +508,12 @@ class _CheckedAnswer:
                 return "", problem
         if not self.usable:
             return "", None
+        if not self._relevance_checked:
+            if len(_WORD.findall(self.checked)) < RELEVANCE_WORDS and not final:
+                return "", None
+            self._relevance_checked = True
+            if (problem := self._unrelated()) is not None:
+                return "", problem
         new, self.shown = self.checked[len(self.shown) :], self.checked
         return new, None
 
@@ -497,6 +535,15 @@ class _CheckedAnswer:
         self.raw = self.raw[start:]
         return found
 
+    def _unrelated(self) -> str | None:
+        """The problem when the answer's first words are not about the question (router absent: no check)."""
+        router = get_router()
+        if router is None:
+            return None
+        if router.relevance(self._question, self.checked) < min_relevance():
+            return CHECKS["unrelated"].reason
+        return None
+
     def _check(self, separator: str, sentence: str) -> str | None:
         """Add one sentence to `checked` if the answer with it passes the check; else the problem."""
         cleaned = clean_markdown(sentence)
@@ -509,7 +556,7 @@ class _CheckedAnswer:
         elif "\n" in separator:  # a line keeps its indent (a nested list item)
             cleaned = re.match(r"[ \t]*", sentence).group(0) + cleaned  # type: ignore[union-attr]  # matches ""
         candidate = self.checked + separator + cleaned
-        check = check_answer(candidate)
+        check = check_answer(candidate, self._context)
         if not check.ok:
             return check.problems[0].split(" (", 1)[0]
         self.checked = candidate
@@ -555,7 +602,7 @@ async def answer(
         return
 
     assert llm is not None  # the only case left once `final` is None
-    answer_so_far = _CheckedAnswer()
+    answer_so_far = _CheckedAnswer(question, verdict.language)
     problem: str | None = None
     failure: Exception | None = None
     stream = _open_stream(llm, build_messages(question, context, verdict.language))

@@ -36,7 +36,7 @@ from pydantic import BaseModel, ConfigDict, computed_field
 
 from assistant.llm import FailureKind, LLMClient, LLMError, failure_kind, image_part
 from assistant.prompt_files import prompt_data, prompt_text
-from assistant.safety import clean_markdown, drop_sentences, find_forbidden
+from assistant.safety import OutputContext, check_output, clean_markdown, drop_sentences
 from tools.catalogue import catalogue
 from tools.result import ClassificationResult
 
@@ -50,8 +50,6 @@ ECHO_SIMILARITY = 0.6  # a body this similar to its prompt guide is the guide co
 
 Source = Literal["model", "standard"]
 
-# Figures in model text: the app shows the real numbers, so a model's own (often wrong) ones go.
-_FIGURE = re.compile(r"\d+(?:[.,]\d+)?\s?(?:%|percent\b|per cent\b)|\b0?\.\d{2,}\b", re.I)
 
 
 # ---------------------------------------------------------------- data files
@@ -370,17 +368,34 @@ def _echoes_guide(body: str, guide: str) -> bool:
     return b.startswith(" ".join(g.split()[:5])) or difflib.SequenceMatcher(None, b, g).ratio() >= ECHO_SIMILARITY
 
 
+@cache
+def instruction_texts() -> tuple[str, ...]:
+    """Every instruction text a report model is given (rules, system and user templates, section
+    guides): none of it may come back to the patient, in any section."""
+    names = ("report_rules.md", "report_system.md", "report_user.md", "report_image.md")
+    return tuple(prompt_text(n) for n in names) + tuple(s.guide for s in sections())
+
+
+def output_context(spec: SectionSpec) -> OutputContext:
+    """The checks of one section: figures go, and the other sections' headings must not appear in it."""
+    others = tuple(t for s in sections() if s.number != spec.number for t in (s.title, *s.aliases))
+    return OutputContext(instructions=instruction_texts(), headings=others, figures=True)
+
+
 def _check_body(body: str, spec: SectionSpec) -> tuple[str, list[str], str | None]:
     """The one check of a model-written section body: (cleaned body, notes on removed sentences,
-    reason to reject it or None). Used for every section, streamed or not (ReportWriter)."""
+    reason to reject it or None). Used for every section, streamed or not (ReportWriter). Checks whose
+    action is "drop_sentence" remove their sentences; any other failure replaces the section."""
     body = _demote_headings(clean_markdown(body))
-    figures = [m.span() for m in _FIGURE.finditer(body)]
+    found = check_output(body, output_context(spec))
+    dropped = [v for v in found if v.action == "drop_sentence"]
     notes = []
-    if figures:
-        body = drop_sentences(body, figures)
-        notes.append(f"removed {len(figures)} figure(s) from the AI text; the app shows the real numbers")
-    if violations := find_forbidden(body):
-        v = violations[0]
+    if dropped:
+        body = drop_sentences(body, [(v.start, v.end) for v in dropped])
+        notes.append(f"removed {len(dropped)} figure(s) from the AI text; the app shows the real numbers")
+        found = check_output(body, output_context(spec))
+    if rejected := [v for v in found if v.action != "drop_sentence"]:
+        v = rejected[0]
         return body, notes, f"contained {v.reason} ({v.text!r})"
     if len(re.findall(r"[A-Za-z]{2,}", body)) < MIN_WORDS:
         return body, notes, "was empty"

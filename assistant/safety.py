@@ -1,29 +1,58 @@
-"""What model-written text must never say, and how to make it safe to render.
+"""The output checks: what model-written text must never say, each check named, with its action.
 
-Used on the report's sections and, later, on the chat's follow-up answers. Patterns catch the usual
-phrasings of four things a screening assistant must not write:
-- "diagnosis": a definitive diagnosis or all-clear ("you have melanoma", "this is definitely benign");
-- "dose": a medicine amount, strength or schedule ("take 400 mg", "apply 5% imiquimod twice daily");
-- "drug": a named medicine, even without a dose (the report's rules forbid drug names);
-- "dismissal": telling the reader a doctor is unnecessary ("no need to see a doctor").
-This is a keyword net, not meaning-level matching: it is a backstop behind the prompt's rules.
+One set of checks, used by the report writer (assistant/report.py, per section) and the follow-up
+answers (assistant/followup.py, per answer so far) alike. Each check has a name, what it catches and
+what happens to text that fails it (`CHECKS`):
+- "drop_sentence": the sentence goes, the rest stays (figures the model made up);
+- "replace_section" / "replace_answer": the section (report) or the answer (follow-up) is replaced by
+  the app's curated text.
+Checks: diagnosis claims (negation-aware), medicine names and doses in the six languages, advice to skip
+or delay care, false reassurance, prompt echo (a run of `ECHO_WORDS` words from any instruction text),
+headings of other sections, figures, invented phone numbers, a reply in another language than the
+user's, and an answer unrelated to the question (similarity in the intent router's embedding space).
+Patterns run on `lexicon.fold(text)` (lower case, no accents, same offsets as the text).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from functools import cache
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-ViolationKind = Literal["diagnosis", "dose", "drug", "dismissal"]
+from assistant.lexicon import DRUGS, detect_language, fold, normalise
 
-_REASONS: dict[ViolationKind, str] = {
-    "diagnosis": "a definitive diagnosis",
-    "dose": "a medicine dose or schedule",
-    "drug": "a medicine name",
-    "dismissal": "advice that a doctor is not needed",
+ViolationKind = Literal[
+    "diagnosis", "dose", "drug", "dismissal", "reassurance", "echo", "heading", "figure", "phone", "language",
+    "unrelated",
+]
+Action = Literal["drop_sentence", "replace_section", "replace_answer"]
+
+
+class OutputCheck(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    name: ViolationKind
+    reason: str  # completes "it contained ..."
+    action: Action
+
+
+CHECKS: dict[ViolationKind, OutputCheck] = {
+    c.name: c
+    for c in (
+        OutputCheck(name="diagnosis", reason="a definitive diagnosis", action="replace_section"),
+        OutputCheck(name="dose", reason="a medicine dose or schedule", action="replace_section"),
+        OutputCheck(name="drug", reason="a medicine name", action="replace_section"),
+        OutputCheck(name="dismissal", reason="advice that a doctor is not needed", action="replace_section"),
+        OutputCheck(name="reassurance", reason="false reassurance", action="replace_section"),
+        OutputCheck(name="echo", reason="the app's own instructions", action="replace_section"),
+        OutputCheck(name="heading", reason="headings of other sections", action="replace_section"),
+        OutputCheck(name="figure", reason="a figure of its own", action="drop_sentence"),
+        OutputCheck(name="phone", reason="a phone number", action="replace_answer"),
+        OutputCheck(name="language", reason="a reply in another language", action="replace_answer"),
+        OutputCheck(name="unrelated", reason="an answer unrelated to the question", action="replace_answer"),
+    )
 }
 
 
@@ -36,23 +65,13 @@ class Violation(BaseModel):
 
     @property
     def reason(self) -> str:
-        return _REASONS[self.kind]
+        return CHECKS[self.kind].reason
+
+    @property
+    def action(self) -> Action:
+        return CHECKS[self.kind].action
 
 
-# Medicines a skin-screening text could plausibly name: topical and systemic skin-cancer drugs,
-# steroids, retinoids, antibiotics, painkillers. Brand names that are common words are left out.
-DRUGS = (
-    "imiquimod", "aldara", "fluorouracil", "5-fluorouracil", "5-fu", "efudex", "diclofenac", "ingenol",
-    "tirbanibulin", "aminolevulinic", "aminolaevulinic", "methyl aminolevulinate", "podophyllin",
-    "cantharidin", "methotrexate", "vismodegib", "sonidegib", "cemiplimab", "pembrolizumab", "nivolumab",
-    "ipilimumab", "relatlimab", "dabrafenib", "trametinib", "vemurafenib", "encorafenib", "binimetinib",
-    "interferon", "hydrocortisone", "cortisone", "clobetasol", "betamethasone", "triamcinolone",
-    "mometasone", "fluocinonide", "prednisone", "prednisolone", "dexamethasone", "tretinoin",
-    "isotretinoin", "adapalene", "tacrolimus", "pimecrolimus", "ibuprofen", "paracetamol",
-    "acetaminophen", "aspirin", "naproxen", "codeine", "tramadol", "lidocaine", "doxycycline",
-    "minocycline", "cephalexin", "amoxicillin", "clindamycin", "mupirocin", "fusidic acid", "neomycin",
-    "bacitracin", "propranolol", "timolol", "salicylic acid",
-)
 _DRUG = re.compile(r"(?<![\w-])(?:" + "|".join(re.escape(d) for d in DRUGS) + r")(?![\w-])", re.I)
 
 _NUM = r"\d+(?:[.,]\d+)?"
@@ -77,6 +96,11 @@ _CONDITION = (
     r"(?:skin\s+cancer|cancer|melanoma|carcinoma|basal\s+cell|squamous\s+cell|bcc|keratos[ie]s|nev(?:us|i)"
     r"|moles?|dermatofibroma|angioma|lentig(?:o|ines)|malignan\w*|tumou?r|benign\b)"
 )
+# The seven classes and "cancer" as the other five languages write them (accent-free, as after `fold`).
+_CONDITION_ALL = (
+    rf"(?:{_CONDITION}|cancer|cancro|krebs|hautkrebs|melanom[ae]?|carcinom[ae]|karzinom|nevus|nevo|naevus|neo|lunar"
+    r"|muttermal|grain\s+de\s+beaute|maligno|maligna|malin|bosartig\w*|benigno|benigna|benin|gutartig\w*|tumor|tumeur|tumore)"
+)
 _HEDGE = r"(?:likely|probably|possibly|unlikely|maybe|most|more|less)\b"
 _DIAGNOSIS = re.compile(
     "|".join(
@@ -91,25 +115,70 @@ _DIAGNOSIS = re.compile(
             rf"\b(?:this|your|the)\s+(?:spot|lesion|mole|growth|mark|patch|bump)(?:\s+is|'s)\s+(?:not\s+)?"
             rf"(?:an?\s+)?(?:(?!{_HEDGE})[a-z-]+\s+)?{_CONDITION}",
             r"\b(?:your|the)\s+diagnosis\s+is\b|\byou(?:'ve|\s+have)?\s+(?:been\s+)?diagnosed\s+with\b|\bdiagnosis\s*:",
+            # "this is a diagnosis" (but "this is not a diagnosis" passes: no pattern allows the "not")
+            r"\b(?:this|it|that)(?:\s+is|'s)\s+(?:a|your|the|my)\s+(?:\w+\s+)?diagnosis\b",
+            # es / fr / de / it / pt: "(esto) es un melanoma", "cela est un nevus", "Sie haben ein Melanom" ...
+            rf"\b(?:esto|eso|este\s+lunar|esta\s+mancha|la\s+mancha|el\s+lunar|usted\s+tiene|tienes|tiene\s+usted)\s+"
+            rf"(?:es\s+)?(?:definitivamente\s+|claramente\s+|seguramente\s+)?(?:un|una)\s+(?:\w+\s+)?{_CONDITION_ALL}",
+            rf"\b(?:cela|ceci|ca|c'\s?|la\s+tache|le\s+grain\s+de\s+beaute|vous\s+avez|tu\s+as)\s*(?:est\s+)?"
+            rf"(?:definitivement\s+|clairement\s+|certainement\s+)?(?:un|une)\s+(?:\w+\s+)?{_CONDITION_ALL}",
+            rf"\b(?:das|dies|es|der\s+fleck|das\s+muttermal)\s+ist\s+(?:definitiv\s+|eindeutig\s+|sicher\s+)?(?:ein|eine)\s+(?:\w+\s+)?{_CONDITION_ALL}"
+            rf"|\b(?:sie\s+haben|du\s+hast)\s+(?:definitiv\s+|eindeutig\s+)?(?:ein|eine|einen)\s+(?:\w+\s+)?{_CONDITION_ALL}",
+            rf"\b(?:questo|questa|la\s+macchia|il\s+neo)\s+e\s+(?:sicuramente\s+|chiaramente\s+)?(?:un|una|uno)\s+(?:\w+\s+)?{_CONDITION_ALL}"
+            rf"|\b(?:hai|lei\s+ha)\s+(?:sicuramente\s+)?(?:un|una|uno)\s+(?:\w+\s+)?{_CONDITION_ALL}",
+            rf"\b(?:isto|isso|esta\s+mancha|a\s+mancha|esta\s+pinta)\s+e\s+(?:definitivamente\s+|claramente\s+)?(?:um|uma)\s+(?:\w+\s+)?{_CONDITION_ALL}"
+            rf"|\b(?:voce\s+tem|tu\s+tens)\s+(?:definitivamente\s+)?(?:um|uma)\s+(?:\w+\s+)?{_CONDITION_ALL}",
         ]
     ),
     re.I,
 )
 # Words that make a "you have ..." conditional or reported rather than a statement about the reader.
+# "I can't say it's harmless", "never assume it is fine": a denial of the reassurance is not one.
+_NEGATED_BEFORE = re.compile(r"\b(?:can'?t|cannot|not|never|no\s+one\s+can|impossible\s+to)\s+(?:\w+\s+){0,3}$", re.I)
+# "Most vascular lesions are harmless", "usually fine": about a kind of spot, not about this one.
+_HEDGED_BEFORE = re.compile(r"\b(?:most|many|usually|generally|often|mostly|typically|normally|almost\s+always)\b[^.!?]*$", re.I)
 _CONDITIONAL = re.compile(r"\b(?:if|whether|when|unless|that|think|worry|believe|fear|feel|do)\s*$", re.I)
 
 _DISMISSAL = re.compile(
     "|".join(
         [
             r"\bno\s+need\s+(?:for\s+(?:an?\s+)?(?:doctor|dermatologist|physician|gp|medical|professional|appointment)"
-            r"|to\s+(?:see|visit|consult|contact|go\s+to|get\s+(?:it|this)\s+checked|have\s+(?:it|this)\s+checked))",
+            r"|to\s+(?:see|visit|consult|contact|go\s+to|get\s+(?:it|this)\s+checked|have\s+(?:it|this)\s+checked|keep))",
             r"\b(?:do\s+not|don't|dont|won't|will\s+not|doesn't|does\s+not)\s+(?:really\s+)?need\s+"
-            r"(?:to\s+(?:see|visit|consult|contact)\s+)?(?:an?\s+|any\s+|your\s+)?"
+            r"(?:to\s+(?:see|visit|consult|contact|keep|go\s+to)\s+)?(?:an?\s+|any\s+|your\s+|the\s+)?"
             r"(?:doctor|dermatologist|physician|gp|medical\s+(?:attention|care|advice)|check(?:-?up)?|appointment)",
-            r"\b(?:not|un)\s?necessary\s+to\s+(?:see|visit|consult)\b",
+            r"\b(?:not|un)\s?necessary\s+to\s+(?:see|visit|consult|keep)\b",
             r"\bcan\s+(?:safely\s+)?(?:be\s+)?ignored?\b",
-            r"\bnothing\s+to\s+worry\s+about\b",
-            r"\bskip\s+(?:the|your|a)\s+(?:doctor|appointment|check)",
+            r"\b(?:skip|cancel|drop|postpone|delay|put\s+off)\s+(?:the|your|a|this)\s+(?:doctor|appointment|check|visit|consultation)",
+            r"\byou\s+(?:can|could|may)\s+(?:safely\s+)?(?:skip|cancel|drop|postpone|delay|wait\s+and\s+see)\b",
+            r"\bno\s+(?:necesitas?|hace\s+falta|es\s+necesario)\s+(?:ir\s+al|ver\s+(?:a\s+)?un|consultar)"
+            r"|\bcancela[r]?\s+(?:la|tu|su)\s+cita\b",
+            r"\b(?:pas|plus)\s+(?:besoin|la\s+peine)\s+de\s+(?:consulter|voir|aller)|\bannule[rz]?\s+(?:le|votre|ton)\s+rendez-vous\b",
+            r"\b(?:kein|keinen)\s+(?:arzt|arztbesuch|termin)\s+(?:notig|erforderlich)|\bnicht\s+zum\s+arzt\b"
+            r"|\btermin\s+(?:absagen|streichen)\b",
+            r"\bnon\s+(?:serve|e\s+necessario|c'\s?e\s+bisogno\s+di)\s+(?:andare|vedere|consultare)|\bdisdire\s+l'\s?appuntamento\b",
+            r"\bnao\s+(?:precisa|e\s+necessario)\s+(?:de\s+)?(?:ir|ver|consultar)|\bcancelar\s+a\s+consulta\b",
+        ]
+    ),
+    re.I,
+)
+# Telling the reader a spot is fine: a screening result can never rule anything out.
+_REASSURANCE = re.compile(
+    "|".join(
+        [
+            r"\bnothing\s+(?:to\s+worry\s+about|serious|to\s+be\s+(?:worried|concerned)\s+about|to\s+fear)\b",
+            r"\b(?:this|it|that|these|they|those|your|the)\b[^.!?,;:]{0,25}?(?:\bis|\bare|'s|\blooks?|\bseems?)\s+"
+            r"(?:completely\s+|totally\s+|perfectly\s+|absolutely\s+|definitely\s+)?"
+            r"(?:not\s+(?:worrying|worrisome|concerning|dangerous|serious)|harmless|fine)\b(?!\s+to\b)",
+            r"\b(?:no|not\s+a)\s+(?:cause|reason)\s+(?:for|to)\s+(?:concern|worry|alarm)\b",
+            r"\byou(?:'re|\s+are)\s+(?:fine|safe|ok|okay)\b",
+            r"\bno\s+te\s+preocupes\b|\bno\s+se\s+preocupe\b|\bnada\s+(?:de\s+que\s+preocuparse|grave|serio)\b"
+            r"|\b(?:es|son)\s+inofensiv[oa]s?\b",
+            r"\bne\s+vous\s+inquietez\s+pas\b|\bne\s+t'\s?inquiete\s+pas\b|\brien\s+de\s+grave\b|\bpas\s+d'\s?inquietude\b"
+            r"|\best\s+(?:inoffensi\w+|sans\s+danger)\b",
+            r"\bkeine\s+sorge\b|\bnichts\s+(?:schlimmes|ernstes|gefahrliches)\b(?![^.!?]{0,20}\bausschl)|\bist\s+(?:harmlos|ungefahrlich|unbedenklich)\b",
+            r"\bnon\s+(?:preoccuparti|si\s+preoccupi)\b|\bniente\s+di\s+(?:grave|preoccupante)\b|\be\s+innocu[oa]\b",
+            r"\bnao\s+se\s+preocupe\b|\bnao\s+(?:te\s+)?preocupes\b|\bnada\s+(?:grave|preocupante)\b|\be\s+inofensiv[oa]\b",
         ]
     ),
     re.I,
@@ -129,15 +198,21 @@ def _sentence_spans(text: str) -> Iterator[tuple[int, int]]:
         yield start, len(text)
 
 
-def _sentence_violations(text: str, offset: int) -> Iterator[Violation]:
+def _sentence_violations(original: str, offset: int) -> Iterator[Violation]:
+    text = fold(original)  # same offsets; patterns are written once, accent-free
+
     def hit(kind: ViolationKind, m: re.Match[str]) -> Violation:
-        return Violation(kind=kind, text=m.group(0), start=offset + m.start(), end=offset + m.end())
+        return Violation(kind=kind, text=original[m.start() : m.end()], start=offset + m.start(), end=offset + m.end())
 
     for m in _DIAGNOSIS.finditer(text):
         if not _CONDITIONAL.search(text[: m.start()]):
             yield hit("diagnosis", m)
     for m in _DISMISSAL.finditer(text):
         yield hit("dismissal", m)
+    for m in _REASSURANCE.finditer(text):
+        before = text[: m.start()]
+        if not (_NEGATED_BEFORE.search(before) or _CONDITIONAL.search(before) or _HEDGED_BEFORE.search(text[: m.end()])):
+            yield hit("reassurance", m)
     drugs = list(_DRUG.finditer(text))
     doses = list(_AMOUNT.finditer(text)) + list(_PREPARATION.finditer(text))
     if drugs:
@@ -151,8 +226,140 @@ def _sentence_violations(text: str, offset: int) -> Iterator[Violation]:
         yield hit("drug", m)
 
 
+# ---------------------------------------------------------------- checks that need context
+
+ECHO_WORDS = 6  # a run of this many words from an instruction text is the prompt copied back
+_WORDS = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
+# Figures in model text: the app shows the real numbers, so a model's own (often wrong) ones go.
+_FIGURE = re.compile(r"\d+(?:[.,]\d+)?\s?(?:%|percent\b|per cent\b)|\b0?\.\d{2,}\b", re.I)
+# A model must not invent helplines: anything that looks like a phone number (7+ digits).
+_PHONE = re.compile(r"(?<![\w.])\+?\d(?:[\s().-]?\d){6,}(?![\w.])")
+LANGUAGE_MIN_WORDS = 6  # a sentence shorter than this cannot tell its language reliably
+
+
+def _template_words(text: str) -> list[list[str]]:
+    """The word runs of an instruction text, split at its $placeholders (filled with other text) and
+    without its quoted examples ("a doctor can confirm"): those are wording the model may use."""
+    return [_WORDS.findall(normalise(part)) for part in re.split(r"\$\w+|\$\{\w+\}|\"[^\"\n]*\"", text)]
+
+
+@cache
+def _shingles(instructions: tuple[str, ...]) -> frozenset[tuple[str, ...]]:
+    out: set[tuple[str, ...]] = set()
+    for text in instructions:
+        for words in _template_words(text):
+            out.update(tuple(words[i : i + ECHO_WORDS]) for i in range(len(words) - ECHO_WORDS + 1))
+    return frozenset(out)
+
+
+# Instructions about writing, in the model's own words ("do not use numbered lists unless...", "the above
+# section has been added by the app"): no patient text talks about sections, headings or prompts.
+_META = re.compile(
+    r"\b(?:do\s+not|don'?t|never|please)\s+(?:use|write|repeat|include|add|start|number)\b[^.!?\n]{0,60}?"
+    r"\b(?:lists?|sections?|headings?|headers?|instructions?|prompts?|markdown|bullets?)\b"
+    r"|\b(?:this|the\s+(?:above|following|previous|next))\s+section\s+(?:has\s+been|was|is|will\s+be)\s+(?:added|written|provided)"
+    r"|\b(?:as\s+(?:instructed|requested)|according\s+to\s+(?:the|my|your)\s+(?:rules|instructions))\b",
+    re.I,
+)
+
+
+def find_echo(text: str, instructions: tuple[str, ...]) -> list[Violation]:
+    """Runs of ECHO_WORDS words that also appear in any of the instruction texts, and sentences that
+    are instructions about the writing itself."""
+    shingles = _shingles(instructions)
+    folded = fold(text)
+    words = [(m.group(0), m.start(), m.end()) for m in _WORDS.finditer(folded)]
+    found: list[Violation] = [Violation(kind="echo", text=text[m.start() : m.end()], start=m.start(), end=m.end())
+                              for m in _META.finditer(folded)]
+    i = 0
+    while i <= len(words) - ECHO_WORDS:
+        if tuple(w for w, _, _ in words[i : i + ECHO_WORDS]) in shingles:
+            start, end = words[i][1], words[i + ECHO_WORDS - 1][2]
+            found.append(Violation(kind="echo", text=text[start:end], start=start, end=end))
+            i += ECHO_WORDS
+        else:
+            i += 1
+    return found
+
+
+def find_headings(text: str, titles: Iterable[str]) -> list[Violation]:
+    """Lines that are, or start with, one of `titles` (another section's heading; a prompt heading)."""
+    found = []
+    wanted = [" ".join(_WORDS.findall(normalise(t))) for t in titles]
+    pos = 0
+    for line in text.split("\n"):
+        key = " ".join(_WORDS.findall(normalise(re.sub(r"^[\s#>*_\d.)-]+", "", line))))
+        if key and any(w and (key == w or key.startswith(w + " ")) for w in wanted):
+            found.append(Violation(kind="heading", text=line.strip(), start=pos, end=pos + len(line)))
+        pos += len(line) + 1
+    return found
+
+
+def find_figures(text: str) -> list[Violation]:
+    return [Violation(kind="figure", text=m.group(0), start=m.start(), end=m.end()) for m in _FIGURE.finditer(text)]
+
+
+def find_phones(text: str) -> list[Violation]:
+    return [Violation(kind="phone", text=m.group(0), start=m.start(), end=m.end()) for m in _PHONE.finditer(text)]
+
+
+def find_language(text: str, language: str) -> list[Violation]:
+    """Sentences of at least LANGUAGE_MIN_WORDS words written in another language than `language`."""
+    found = []
+    for s, e in _sentence_spans(text):
+        sentence = text[s:e]
+        if len(_WORDS.findall(fold(sentence))) >= LANGUAGE_MIN_WORDS and detect_language(sentence) != language:
+            # "en" is also detect_language's answer for a sentence it cannot place: only a sentence
+            # placed in a third language counts against an English reply.
+            if language != "en" or detect_language(sentence) != "en":
+                found.append(Violation(kind="language", text=sentence, start=s, end=e))
+    return found
+
+
+class OutputContext(BaseModel):
+    """What the context-dependent checks compare a text with. Empty fields switch their check off."""
+
+    model_config = ConfigDict(frozen=True)
+    instructions: tuple[str, ...] = ()  # every instruction text the model was given (prompt echo)
+    headings: tuple[str, ...] = ()  # headings that must not appear in this text
+    language: str | None = None  # the language the reply must be in
+    figures: bool = False  # model figures are dropped (report sections)
+    phones: bool = False  # phone numbers are refused (follow-up answers)
+
+
+def check_output(text: str, context: OutputContext = OutputContext()) -> list[Violation]:
+    """Every check that applies, in order of position: `find_forbidden` plus the context's checks."""
+    found = find_forbidden(text)
+    if context.instructions:
+        found += find_echo(text, context.instructions)
+    if context.headings:
+        found += find_headings(text, context.headings)
+    if context.figures:
+        found += find_figures(text)
+    if context.phones:
+        found += find_phones(text)
+    if context.language:
+        found += find_language(text, context.language)
+    return sorted(found, key=lambda v: (v.start, v.end))
+
+
+class AnswerCheck(BaseModel):
+    """`ok`: the text may be shown. `problems`: one readable line per failed check."""
+
+    ok: bool
+    problems: list[str] = []
+    violations: list[Violation] = []
+
+
+def check_answer(text: str, context: OutputContext = OutputContext(phones=True)) -> AnswerCheck:
+    """May this model-written answer be shown? Every check, any failure refuses it."""
+    found = check_output(text, context)
+    return AnswerCheck(ok=not found, problems=[f"{v.reason} ({v.text!r})" for v in found], violations=found)
+
+
 def find_forbidden(text: str) -> list[Violation]:
-    """Every forbidden phrase in `text`, in order of position. Empty list: nothing found."""
+    """Every forbidden phrase in `text` (diagnosis, dose, drug, dismissal, false reassurance), in order of
+    position. Empty list: nothing found. `check_output` adds the checks that need context."""
     found = [v for s, e in _sentence_spans(text) for v in _sentence_violations(text[s:e], s)]
     return sorted(found, key=lambda v: (v.start, v.end))
 

@@ -26,7 +26,8 @@ from assistant.followup import (
     build_messages,
     curated_answer,
 )
-from assistant.guardrails import Route, check_answer
+from assistant.guardrails import Route
+from assistant.safety import check_answer
 from assistant.safety import find_forbidden
 from assistant.llm import LLMClient, LLMConfig
 from assistant.report import facts, standard_report
@@ -238,7 +239,10 @@ async def test_model_is_told_the_question_language(context: FollowupContext, fau
     [
         ("Put a 1% hydrocortisone cream on it twice daily and it will settle.", "a medicine"),
         ("You have melanoma. I am sorry.", "a definitive diagnosis"),
-        ("It looks fine and there is no need to see a doctor about it.", "advice that a doctor is not needed"),
+        ("It looks fine and there is no need to see a doctor about it.", "false reassurance"),
+        ("There is no need to see a doctor about it, the screening was clear.", "advice that a doctor is not needed"),
+        ("Cela est un nevus, rien de plus.", "a definitive diagnosis"),
+        ("These new moles are not worrying at all.", "false reassurance"),
     ],
 )
 async def test_unsafe_model_answer_is_replaced(reply: str, problem: str, context: FollowupContext, fault_llm: FaultLLMServer) -> None:
@@ -265,7 +269,7 @@ async def test_unsafe_text_never_reaches_the_screen(
     """Checked sentences before the unsafe one are shown; the unsafe one and all after it never are,
     not even for a moment: the curated answer follows instead."""
     unsafe, fragments = UNSAFE[kind]
-    safe = "Your result is a screening match, not a diagnosis.\n\n"
+    safe = "Your result is a screening match and not a diagnosis; only a doctor who examines the spot can say what it is.\n\n"
     url = fault_llm.add(Script(reply=safe + unsafe + " Anyway, it is fine.", chunk_chars=chunk_chars))
     async with llm(url) as client:
         chunks, final = await run("Should I be worried?", context, client)  # also checks every prefix

@@ -11,13 +11,13 @@ from assistant.guardrails import (
     LANGUAGES,
     Route,
     Verdict,
-    check_answer,
     check_message,
     detect_language,
     fixed_reply,
     normalise,
     reply_text,
 )
+from assistant.safety import check_answer
 
 # Benign questions that MUST be answered, never refused or escalated (false positives are failures).
 IN_SCOPE = [

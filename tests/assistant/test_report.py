@@ -199,7 +199,7 @@ def test_a_copied_prompt_guide_is_not_a_section() -> None:
     report = validate_report(reply(bodies=echoes), result)
     assert_complete(report, result)
     assert {s.number for s in report.sections if s.source == "standard"} == {3, 5, 9}
-    assert sum("repeated the instructions" in r for r in report.repairs) == 2
+    assert sum("instructions" in r for r in report.repairs) == 2
 
 
 # ---------------------------------------------------------------- section by section

@@ -70,3 +70,106 @@ def test_clean_markdown_removes_html_images_links_and_fences() -> None:
     clean = clean_markdown(dirty)
     assert clean == "Look closely at  it.\n more \\<unclosed tag\n\nplain"
     assert "script" not in clean and "http" not in clean and "```" not in clean
+
+
+# ---------------------------------------------------------------- the named checks (issue: what SmolLM2 showed)
+
+from assistant.followup import output_context as followup_context  # noqa: E402
+from assistant.report import output_context as report_context  # noqa: E402
+from assistant.report import sections  # noqa: E402
+from assistant.safety import CHECKS, OutputContext, check_answer, check_output, find_echo  # noqa: E402
+
+
+def test_every_check_declares_an_action() -> None:
+    assert {c.action for c in CHECKS.values()} == {"drop_sentence", "replace_section", "replace_answer"}
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("This is a diagnosis.", "diagnosis"),
+        ("cela est un nevus", "diagnosis"),
+        ("C'est un mélanome, sans aucun doute.", "diagnosis"),
+        ("Esto es un melanoma.", "diagnosis"),
+        ("Das ist ein Melanom.", "diagnosis"),
+        ("Questo è un melanoma.", "diagnosis"),
+        ("Isto é um melanoma.", "diagnosis"),
+        ("These new moles are not worrying.", "reassurance"),
+        ("Your mole looks harmless.", "reassurance"),
+        ("Nothing to worry about.", "reassurance"),
+        ("No te preocupes, no es nada grave.", "reassurance"),
+        ("Keine Sorge, das ist harmlos.", "reassurance"),
+        ("You can skip the appointment.", "dismissal"),
+        ("Cancel your appointment, the urgency is low.", "dismissal"),
+        ("Pas besoin de consulter un médecin.", "dismissal"),
+        ("Toma ibuprofeno cada ocho horas.", "drug"),
+        ("Appliquez de l'hydrocortisone.", "drug"),
+        ("Nehmen Sie 400 mg.", "dose"),
+    ],
+)
+def test_new_phrasings_in_six_languages_are_found(text: str, kind: str) -> None:
+    assert kind in {v.kind for v in find_forbidden(text)}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "This is not a diagnosis.",
+        "This is a screening summary, not a diagnosis.",
+        "Most vascular lesions are harmless, but a doctor should check any spot that bleeds.",
+        "If the spot is harmless but bothers you, a doctor can explain the options.",
+        "It is fine to keep your appointment.",
+        "Ein Screening-Ergebnis kann nichts Ernstes ausschließen.",
+        "I can't tell you that it is harmless; only a doctor can.",
+    ],
+)
+def test_hedged_and_negated_sentences_pass(text: str) -> None:
+    assert find_forbidden(text) == []
+
+
+# What the weak local LLM showed patients, word for word (issue: "Prompt text reaches the patient").
+ECHOES = [
+    "Please note: do not use numbered lists unless you have asked for them.",
+    "The above section has been added by the app. Do not write this section again.",
+    "This is a screening summary for a patient, not a diagnosis; it's only suggested by you.",
+    "Use plain words at an 8th to 10th grade reading level, short sentences.",
+    "Do not name any medicine, cream or drug. Never give doses, strengths or treatment schedules.",
+]
+
+
+@pytest.mark.parametrize("text", ECHOES)
+@pytest.mark.parametrize("number", [1, 5, 8])
+def test_the_report_prompt_copied_into_any_section_is_caught(text: str, number: int) -> None:
+    kinds = {v.kind for v in check_output(text, report_context(sections()[number - 1]))}
+    assert "echo" in kinds, text
+
+
+def test_follow_up_rules_block_echoed_is_caught() -> None:
+    echoed = ("## Rules (follow every one)\n- You are a skin-SCREENING assistant, not a doctor. The app is not a "
+              "medical device.")
+    check = check_answer(echoed, followup_context("en"))
+    assert not check.ok and {"echo", "heading"} <= {v.kind for v in check.violations}
+
+
+def test_quoted_examples_in_the_rules_are_not_echo() -> None:
+    """The rules quote wording the model should use ("a doctor can discuss treatment options")."""
+    assert find_echo("A doctor can discuss treatment options with you.", followup_context("en").instructions) == []
+
+
+def test_headings_of_later_sections_inside_section_one_are_caught() -> None:
+    body = "This may be a mole.\n\nWhat the Confidence Means\nThe score is a match."
+    assert "heading" in {v.kind for v in check_output(body, report_context(sections()[0]))}
+    assert "heading" not in {v.kind for v in check_output("This may be a mole, a common spot.", report_context(sections()[0]))}
+
+
+def test_a_reply_in_another_language_is_caught() -> None:
+    ctx = OutputContext(language="es")
+    assert "language" in {v.kind for v in check_output("This spot may be a common mole, and a doctor can check it.", ctx)}
+    assert check_output("Esta mancha puede ser un lunar común y un médico puede revisarla.", ctx) == []
+    ctx_en = OutputContext(language="en")
+    assert "language" in {v.kind for v in check_output("Cette tache peut être un grain de beauté et un médecin peut la voir.", ctx_en)}
+
+
+def test_figures_are_dropped_not_the_section() -> None:
+    found = check_output("The match is 62% for this type.", OutputContext(figures=True))
+    assert [v.action for v in found] == ["drop_sentence"]
