@@ -52,8 +52,8 @@ async def load_services() -> None:
     global _services
     _services = await asyncio.to_thread(Services.load)
     probe = await _services.llm.probe()
-    log.info("ready: classifier %s; AI writer at %s %s", "loaded" if _services.classifier else
-             f"UNAVAILABLE ({_services.classifier_error})", _services.llm.config.base_url,
+    log.info("ready: classifier %s; intent router %s; AI writer at %s %s", "loaded" if _services.classifier else
+             f"UNAVAILABLE ({_services.classifier_error})", _services.router_status, _services.llm.config.base_url,
              f"serves {probe.models}" if probe.reachable else "is not answering (standard reports)")
 
 

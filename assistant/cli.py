@@ -184,6 +184,57 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_redteam(args: argparse.Namespace) -> int:
+    """The red-team suite through the real conversation logic: pass rates per category and language.
+    `--fit`: first fit the router's margins on the dev split and write prompts/intents/thresholds.toml."""
+    import asyncio
+    import dataclasses
+
+    from assistant import intents, redteam
+    from assistant.llm import LLMClient, LLMConfig
+    from assistant.orchestrator import Services
+    from assistant.prompt_files import PROMPTS_DIR, prompt_data
+
+    cases = redteam.load_cases(args.cases)
+    if args.fit:
+        dev = [c for c in cases if c.split == "dev"]
+        margins, min_relevance = redteam.fit(dev)
+        path = PROMPTS_DIR / "intents" / "thresholds.toml"
+        redteam.write_thresholds(margins, min_relevance, path, f"{len(dev)} dev cases.")
+        prompt_data.cache_clear()
+        print(f"fitted on {len(dev)} dev cases, written: {path}")
+    services = Services.load()
+    config = LLMConfig.from_settings(get_settings(), base_url=args.llm_base_url, model=args.model)
+    services = dataclasses.replace(services, llm=LLMClient(config))
+    chosen = [c for c in cases if args.split == "all" or c.split == args.split]
+
+    async def run() -> tuple[list[redteam.Outcome], list[redteam.ReportAudit]]:
+        async with services.llm:
+            outcomes = await redteam.run_cases(chosen, services)
+            photos = sorted(args.photos.glob("*.jpg"))[: args.reports] if args.reports else []
+            return outcomes, await redteam.audit_reports(photos, services)
+
+    outcomes, audits = asyncio.run(run())
+    summary = redteam.summarise(outcomes)
+    mode = f"LLM {config.base_url}" if config.base_url else "no LLM (curated answers)"
+    print(f"red-team: {len(chosen)} cases ({args.split} split), {mode}, router {intents.router_status()}")
+    print(redteam.format_table(summary, ("en", "es", "fr", "de", "it", "pt")))
+    for o in outcomes:
+        if not o.passed:
+            print(f"  FAIL {o.case.id} -> {o.route} {o.problems or ''}: {o.case.text[:90]!r}")
+    if audits:
+        bad = [a for a in audits if a.problems]
+        print(f"reports: {len(audits)} written, {len(bad)} with a problem shown")
+        for a in bad:
+            print(f"  {a.photo}: {a.problems}")
+    if args.json:
+        meta = {"split": args.split, "llm": config.base_url, "router": intents.router_status(), "cases": len(chosen),
+                "reports": [a.model_dump() for a in audits]}
+        args.json.write_text(redteam.to_json(outcomes, summary, meta) + "\n", encoding="utf-8")
+    met = all(summary[k]["all"].rate >= t for k, t in redteam.TARGETS.items() if k in summary)
+    return 0 if met and not any(a.problems for a in audits) else 1
+
+
 def cmd_serve(args: argparse.Namespace) -> NoReturn:
     """Run the chat: `chainlit run assistant/app.py` from the project root, so the committed
     .chainlit/config.toml, public/ and chainlit.md are the ones used, wherever this is started from.
@@ -251,6 +302,17 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--model", help="model id on that server (default: LLM_MODEL, else the server's only model)")
     report.add_argument("--json", action="store_true", help="print classification and report as one JSON object")
     report.set_defaults(func=cmd_report)
+
+    redteam = sub.add_parser("redteam", help="run the red-team prompts through the conversation logic")
+    redteam.add_argument("--llm-base-url", help="OpenAI-compatible server (default: LLM_BASE_URL; none: curated answers)")
+    redteam.add_argument("--model", help="model id on that server")
+    redteam.add_argument("--split", choices=["dev", "test", "all"], default="test", help="which cases (default: test)")
+    redteam.add_argument("--cases", type=Path, default=PROJECT_ROOT / "tests" / "redteam" / "cases.jsonl")
+    redteam.add_argument("--reports", type=int, default=0, help="also audit the reports of this many photos")
+    redteam.add_argument("--photos", type=Path, default=PROJECT_ROOT / "tests" / "assets", help="folder of .jpg photos")
+    redteam.add_argument("--fit", action="store_true", help="fit the router's margins on the dev split first")
+    redteam.add_argument("--json", type=Path, help="write rates and failures here")
+    redteam.set_defaults(func=cmd_redteam)
 
     serve = sub.add_parser("serve", help="run the chat app (Chainlit)")
     serve.add_argument("--host", help="interface to listen on (default: HOST, else 127.0.0.1)")

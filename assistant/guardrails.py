@@ -1,50 +1,37 @@
-"""Follow-up message routing and the output check: the screening-only rules, enforced in code.
+"""Input routing: the screening-only rules for every chat message, enforced in code, in two layers.
 
-Every chat message goes through `check_message` BEFORE any LLM sees it. Emergencies, self-harm,
-requests for a diagnosis, a prescription or a dose, attempts to change the rules, and off-topic requests
-get a fixed reply (`fixed_reply`) written by the app, in the user's language where it matters most.
-Only IN_SCOPE messages reach the model, and its answer goes through `check_answer` (the report's
-forbidden-content check, assistant/safety.py) AFTER it, before it is shown.
+Every chat message goes through `check_message` BEFORE any LLM sees it:
+1. deterministic rules (the tables below): fast and precise, with hypothetical / negated framing
+   ("what should I do if it keeps bleeding?") left to the answer engine;
+2. when the rules find nothing, the semantic layer (assistant/intents.py): the message's nearest
+   labelled exemplars decide emergency, self-harm, diagnosis demand, treatment or dose, rule override,
+   off-topic or in-scope. Without the sentence model the rules run alone.
+Emergencies, self-harm, requests for a diagnosis, a prescription or a dose, attempts to change the
+rules, and off-topic requests get a fixed reply (`fixed_reply`) written by the app, in the user's
+language where it matters most. Only IN_SCOPE messages reach the model; what it writes is checked by
+assistant/safety.py, the one set of output checks.
 
 Public API:
-- `Route`, `Verdict`, `check_message(text) -> Verdict`: where a message goes, with an audit label.
+- `Route`, `Verdict`, `check_message(text) -> Verdict`: where a message goes, with an audit label and
+  the layer that decided.
 - `fixed_reply(verdict) -> str | None`: the app's text for every route but IN_SCOPE.
 - `reply_text(kind, language) -> str`, `fallback_note(language) -> str`: fixed texts by name (e.g.
   "no_image") and the "only available in English" line, for the follow-up engine.
-- `AnswerCheck`, `check_answer(text) -> AnswerCheck`: may this model text be shown?
-- `detect_language(text) -> str`: "en", "es", "fr", "de", "it" or "pt".
-
-This is pattern matching, not meaning-level matching (see the landscape's guardrail anchors: NeMo
-Guardrails, Llama Guard). It is tuned to fail safe: an emergency phrasing it misses still reaches a
-model told to advise prompt care, and an unsafe answer the prompt fails to prevent is caught after.
-All patterns are matched on `normalise(text)`: lower case, accents removed, "ß" -> "ss", straight quotes.
+Patterns are matched on `lexicon.normalise(text)`: lower case, accents removed, "ß" -> "ss".
 """
 
 from __future__ import annotations
 
 import re
-import unicodedata
 from enum import StrEnum
-from functools import cache
 from string import Template
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from assistant.safety import DRUGS, find_forbidden
+from assistant.lexicon import DRUGS, LANGUAGE_NAMES, LANGUAGES, Language, detect_language, normalise
+from assistant.intents import Intent, IntentRouter, get_router
 from assistant.prompt_files import prompt_data
-
-
-Language = Literal["en", "es", "fr", "de", "it", "pt"]
-LANGUAGES: tuple[Language, ...] = ("en", "es", "fr", "de", "it", "pt")
-LANGUAGE_NAMES: dict[str, str] = {
-    "en": "English",
-    "es": "Spanish (español)",
-    "fr": "French (français)",
-    "de": "German (Deutsch)",
-    "it": "Italian (italiano)",
-    "pt": "Portuguese (português)",
-}
 
 
 class Route(StrEnum):
@@ -64,70 +51,7 @@ class Verdict(BaseModel):
     route: Route
     category: str
     language: str
-
-
-class AnswerCheck(BaseModel):
-    """`ok`: the text may be shown. `problems`: one readable line per forbidden phrase found."""
-
-    ok: bool
-    problems: list[str] = []
-
-
-# ---------------------------------------------------------------- normalising and language
-
-
-def normalise(text: str) -> str:
-    """Lower case without accents ("fièvre" -> "fievre", "Größe" -> "grosse"), straight apostrophes,
-    single spaces: people type with and without accents, and the patterns are written once, in ASCII."""
-    text = text.replace("ß", "ss").replace("’", "'").replace("‘", "'").replace("´", "'")
-    text = unicodedata.normalize("NFKD", text.lower())
-    text = "".join(c for c in text if not unicodedata.combining(c))
-    return re.sub(r"\s+", " ", text).strip()
-
-
-# Frequent function words per language (accent-free, as after `normalise`). A word shared by several
-# languages counts for each of them by 1/(number of languages), so distinctive words decide.
-_STOPWORDS: dict[str, str] = {
-    "en": "the a an is are was were be i you it my me what how why should do does did can could this that "
-    "these and of to in with have has will would not if about mean means on for am get at or there",
-    "es": "el la los las un una es son que de del y en mi me por para con no si se lo como esta estoy "
-    "tengo debo puedo muy pero mas este esto eso significa hay cuando porque ya le su al algo deberia",
-    "fr": "le la les un une des est et je j ai mon ma mes que qu quoi ce cette c il elle pas ne de du en "
-    "pour avec sur dans vous tu comment pourquoi dois au aux ca est-ce veut dire suis moi faire",
-    "de": "der die das ein eine einen ist und ich mein meine was wie warum soll sollte nicht mit auf fur "
-    "zu es sie du haben habe bedeutet sehr auch wenn kann den dem des mir mich bin sind oder muss will",
-    "it": "il lo la gli le un una uno e che di del della per con non mio mia cosa come perche sono ho "
-    "devo posso questo questa molto significa mi ma anche nel sul cos dovrei",
-    "pt": "o a os as um uma e que de do da dos das em no na meu minha com nao por para como porque tenho "
-    "devo posso isso isto este esta muito significa voce eu ao ele ela deveria",
-}
-# Letters only one of our languages uses (checked before accents are removed).
-_MARKS = {"es": "ñ¿¡", "pt": "ãõ", "de": "ßäöü"}
-_MARK_WEIGHT = 2.0
-_MIN_SCORE = 1.0  # below this the message is too short to tell: English
-
-
-@cache
-def _stopword_weights() -> dict[str, dict[str, float]]:
-    owners: dict[str, list[str]] = {}
-    for lang, words in _STOPWORDS.items():
-        for w in set(words.split()):
-            owners.setdefault(w, []).append(lang)
-    return {lang: {w: 1 / len(owners[w]) for w in set(words.split())} for lang, words in _STOPWORDS.items()}
-
-
-def detect_language(text: str) -> str:
-    """The message's language among en, es, fr, de, it, pt, by weighted stopword counts; "en" when
-    nothing decides (short or mixed messages), since the app's own texts are English first."""
-    weights = _stopword_weights()
-    tokens = re.findall(r"[a-z]+(?:-[a-z]+)?", normalise(text))
-    scores = {lang: sum(weights[lang].get(t, 0.0) for t in tokens) for lang in LANGUAGES}
-    lowered = text.lower()
-    for lang, marks in _MARKS.items():
-        if any(m in lowered for m in marks):
-            scores[lang] += _MARK_WEIGHT
-    best = max(LANGUAGES, key=lambda lang: (scores[lang], lang == "en"))
-    return best if scores[best] >= _MIN_SCORE and scores[best] > scores["en"] else "en"
+    layer: Literal["rules", "semantic", "default"] = "default"  # which layer decided ("default": in scope)
 
 
 # ---------------------------------------------------------------- routing tables
@@ -390,9 +314,9 @@ def _fires(text: str, patterns: tuple[re.Pattern[str], ...], guarded: bool) -> b
     return bool(first) and all(p.search(text) for p in patterns[1:])
 
 
-def check_message(text: str) -> Verdict:
-    """Route one user message. Order matters: safety first (self-harm, then red flags), then what we
-    decline, then off-topic; everything else is IN_SCOPE and gets answered."""
+def check_rules(text: str) -> Verdict:
+    """The deterministic layer alone. Order matters: safety first (self-harm, then red flags), then what
+    we decline, then off-topic; everything else is IN_SCOPE."""
     norm = normalise(text)
     language = detect_language(text)
     sunscreen_only = bool(_SUNSCREEN_RE.search(norm)) and not _DRUG_OR_AMOUNT_RE.search(norm)
@@ -400,10 +324,38 @@ def check_message(text: str) -> Verdict:
         if sunscreen_only and category in ("prescription", "dose"):
             continue
         if _fires(norm, patterns, guarded):
-            return Verdict(route=route, category=category, language=language)
+            return Verdict(route=route, category=category, language=language, layer="rules")
     if any(p.search(norm) for p in _OFF_TOPIC_WEAK_RE) and not _SKIN_RE.search(norm):
-        return Verdict(route=Route.OFF_TOPIC, category="off_topic", language=language)
+        return Verdict(route=Route.OFF_TOPIC, category="off_topic", language=language, layer="rules")
     return Verdict(route=Route.IN_SCOPE, category="question", language=language)
+
+
+# What each semantic intent means for the reply (route, audit category).
+_INTENT_ROUTES: dict[Intent, tuple[Route, str]] = {
+    Intent.EMERGENCY: (Route.EMERGENCY, "emergency"),
+    Intent.SELF_HARM: (Route.SELF_HARM, "self_harm"),
+    Intent.DIAGNOSIS: (Route.DECLINE, "diagnosis"),
+    Intent.TREATMENT: (Route.DECLINE, "prescription"),
+    Intent.OVERRIDE: (Route.DECLINE, "jailbreak"),
+    Intent.OFF_TOPIC: (Route.OFF_TOPIC, "off_topic"),
+}
+_USE_LOADED = object()  # check_message's default: the process's router (intents.get_router())
+
+
+def check_message(text: str, router: IntentRouter | None | object = _USE_LOADED) -> Verdict:
+    """Route one user message: the rules, then (when they find nothing) the semantic layer.
+    `router=None` runs the rules alone."""
+    verdict = check_rules(text)
+    if verdict.route is not Route.IN_SCOPE:
+        return verdict
+    active = get_router() if router is _USE_LOADED else router
+    if not isinstance(active, IntentRouter):
+        return verdict
+    intent = active.classify(text).intent
+    if intent is Intent.IN_SCOPE:
+        return verdict
+    route, category = _INTENT_ROUTES[intent]
+    return Verdict(route=route, category=category, language=verdict.language, layer="semantic")
 
 
 # ---------------------------------------------------------------- fixed replies
@@ -458,18 +410,3 @@ def fixed_reply(verdict: Verdict) -> str | None:
             return reply_text(_DECLINE_KIND.get(verdict.category, "decline_diagnosis"), verdict.language)
         case Route.OFF_TOPIC:
             return reply_text("off_topic", verdict.language)
-
-
-# ---------------------------------------------------------------- output check
-
-# A model must not invent helplines: anything that looks like a phone number (7+ digits) is refused.
-_PHONE = re.compile(r"(?<![\w.])\+?\d(?:[\s().-]?\d){6,}(?![\w.])")
-
-
-def check_answer(text: str) -> AnswerCheck:
-    """May this model-written answer be shown? Uses the report's forbidden-content check
-    (assistant/safety.py: definitive diagnosis, drug names, doses, "no need to see a doctor") and refuses
-    invented phone numbers."""
-    problems = [f"{v.reason} ({v.text!r})" for v in find_forbidden(text)]
-    problems += [f"a phone number ({m.group(0)!r})" for m in _PHONE.finditer(text)]
-    return AnswerCheck(ok=not problems, problems=problems)

@@ -29,6 +29,7 @@ from pydantic import BaseModel, ConfigDict
 
 from assistant import followup, wording
 from assistant.events import ChatEvent, Notice, TextDelta, TextFinished, TextStarted, ToolFinished, ToolStarted
+from assistant.intents import get_router, router_status
 from assistant.llm import LLMClient, LLMConfig
 from assistant.presentation import probability_chart, result_card, tool_summary
 from assistant.report import Report, ReportChunk, stream_report
@@ -69,20 +70,25 @@ class Services:
     classifier: BaseTool | None  # None when the weights could not be loaded (see `classifier_error`)
     llm: LLMClient
     classifier_error: str | None = None
+    # The semantic intent router (assistant/intents.py): "loaded", or why not (the rules then run alone).
+    router_status: str = "not loaded yet"
 
     @classmethod
     def load(cls) -> Services:
-        """The process's services from its settings. Blocking (weights load, one warm-up pass): call it
-        in a thread."""
+        """The process's services from its settings. Blocking (weights load, one warm-up pass, the intent
+        router's sentence model): call it in a thread."""
         settings = get_settings()
         llm = LLMClient(LLMConfig.from_settings(settings))
+        router = get_router()
+        if router is not None:
+            router.classify("warm-up")  # the first patient must not pay for lazy initialisation
         try:
             ensemble = get_ensemble()
         except Exception as exc:  # missing or broken weights: the chat still answers, and says so
             log.error("classifier unavailable: %s", exc)
-            return cls(settings, None, llm, classifier_error=str(exc))
+            return cls(settings, None, llm, classifier_error=str(exc), router_status=router_status())
         warm_up(ensemble)
-        return cls(settings, make_lesion_tool(ensemble, intake_limits(settings)), llm)
+        return cls(settings, make_lesion_tool(ensemble, intake_limits(settings)), llm, router_status=router_status())
 
 
 def warm_up(ensemble: Ensemble) -> None:
@@ -197,7 +203,8 @@ class Conversation:
         assert answer is not None  # the engine always ends with its answer
         log.info("follow-up answered: route=%s category=%s source=%s", answer.verdict.route.value,
                  answer.verdict.category, answer.source)
-        yield TextFinished(message_id=message_id, markdown=answer.text, source=answer.source)
+        yield TextFinished(message_id=message_id, markdown=answer.text, source=answer.source,
+                           route=answer.verdict.route.value)
         self.history.append(("assistant", answer.text))
 
     def _say(self, markdown: str) -> Notice:
