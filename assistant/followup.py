@@ -572,6 +572,17 @@ def _curated(question: str, context: FollowupContext, verdict: Verdict, note: st
     return FollowupAnswer(text=f"{shown}\n\n{text}" if shown else text, source="curated", verdict=verdict, note=note)
 
 
+def _soft_escalation(question: str, verdict: Verdict, context: FollowupContext) -> FollowupAnswer:
+    """The semantic layer heard a possible emergency or crisis that no rule confirms: the escalation
+    comes first, in full, and the question is still answered from curated material after it. A miss
+    can cost a life; a false alarm must not cost the answer."""
+    escalation = fixed_reply(verdict) or ""
+    lead = reply_text("after_escalation", verdict.language)
+    answer_text = curated_answer(question, context, "en")
+    text = f"{escalation}\n\n---\n\n{lead}\n\n{answer_text}"
+    return FollowupAnswer(text=text, source="curated", verdict=verdict, note=lead)
+
+
 def _fixed(verdict: Verdict, context: FollowupContext) -> FollowupAnswer:
     text = fixed_reply(verdict) or ""
     latest = context.latest()
@@ -588,7 +599,9 @@ async def answer(
     FollowupAnswer whose `text` is all of them joined. Never raises for LLM trouble: without `llm`, or
     when it fails, the answer is the curated one with a note saying so."""
     verdict = check_message(question)
-    if verdict.route is not Route.IN_SCOPE:
+    if verdict.layer == "semantic" and verdict.route in (Route.EMERGENCY, Route.SELF_HARM):
+        final = _soft_escalation(question, verdict, context)
+    elif verdict.route is not Route.IN_SCOPE:
         final = _fixed(verdict, context)
     elif context.latest() is None and needs_result(question):
         final = FollowupAnswer(text=_no_image(context, verdict.language), source="fixed", verdict=verdict, note=NOTE_NO_IMAGE)

@@ -339,17 +339,18 @@ _INTENT_ROUTES: dict[Intent, tuple[Route, str]] = {
     Intent.OVERRIDE: (Route.DECLINE, "jailbreak"),
     Intent.OFF_TOPIC: (Route.OFF_TOPIC, "off_topic"),
 }
+SEMANTIC_MIN_WORDS = 3  # "hello", "ok thanks": too short for an embedding to mean anything
 _USE_LOADED = object()  # check_message's default: the process's router (intents.get_router())
 
 
 def check_message(text: str, router: IntentRouter | None | object = _USE_LOADED) -> Verdict:
-    """Route one user message: the rules, then (when they find nothing) the semantic layer.
+    """Route one user message: the rules, then (when they let it through) the semantic layer.
     `router=None` runs the rules alone."""
     verdict = check_rules(text)
     if verdict.route is not Route.IN_SCOPE:
         return verdict
     active = get_router() if router is _USE_LOADED else router
-    if not isinstance(active, IntentRouter):
+    if not isinstance(active, IntentRouter) or len(text.split()) < SEMANTIC_MIN_WORDS:
         return verdict
     intent = active.classify(text).intent
     if intent is Intent.IN_SCOPE:

@@ -47,7 +47,7 @@ class Intent(StrEnum):
     IN_SCOPE = "in_scope"
 
 
-# Checked in this order: the first whose margin is met wins.
+# Safety intents first (see `IntentRouter.decide`), then the others by score.
 PRIORITY: tuple[Intent, ...] = (
     Intent.SELF_HARM, Intent.EMERGENCY, Intent.OVERRIDE, Intent.TREATMENT, Intent.DIAGNOSIS, Intent.OFF_TOPIC,
 )
@@ -126,14 +126,22 @@ class IntentRouter:
         return self._scores(self._encoder.encode([normalise(t) for t in texts]))
 
     def decide(self, scores: dict[str, float], fitted: dict[Intent, float] | None = None) -> Intent:
-        """The intent for these scores under `fitted` margins (default: the router's own)."""
+        """The intent for these scores under `fitted` margins (default: the router's own). Safety intents
+        first: whichever of them clears its margin (the higher-scoring if both); then the best-scoring
+        of the others, if it clears its own."""
         fitted = self.margins if fitted is None else fitted
         base = scores[Intent.IN_SCOPE.value]
-        for intent in PRIORITY:
+
+        def clears(intent: Intent) -> bool:
             margin = fitted.get(intent)
-            if margin is not None and scores[intent.value] - base >= margin:
-                return intent
-        return Intent.IN_SCOPE
+            return margin is not None and scores[intent.value] - base >= margin
+
+        safety = [i for i in (Intent.SELF_HARM, Intent.EMERGENCY) if clears(i)]
+        if safety:
+            return max(safety, key=lambda i: scores[i.value])
+        others = [i for i in PRIORITY if i not in (Intent.SELF_HARM, Intent.EMERGENCY)]
+        best = max(others, key=lambda i: scores[i.value])
+        return best if clears(best) else Intent.IN_SCOPE
 
     def classify(self, text: str) -> IntentMatch:
         scores = self.scores_many([text])[0]

@@ -12,6 +12,7 @@ from assistant.guardrails import (
     Route,
     Verdict,
     check_message,
+    check_rules,
     detect_language,
     fixed_reply,
     normalise,
@@ -112,7 +113,7 @@ ROUTED = [
 
 @pytest.mark.parametrize("message", IN_SCOPE)
 def test_benign_questions_are_in_scope(message: str) -> None:
-    verdict = check_message(message)
+    verdict = check_rules(message)
     assert (verdict.route, verdict.category) == (Route.IN_SCOPE, "question"), verdict
     assert fixed_reply(verdict) is None
 
@@ -158,7 +159,7 @@ def test_tables_are_big_enough() -> None:
     ],
 )
 def test_false_positive_edges(message: str, route: Route) -> None:
-    assert check_message(message).route == route
+    assert check_rules(message).route == route
 
 
 @pytest.mark.parametrize(
