@@ -208,15 +208,19 @@ def cmd_redteam(args: argparse.Namespace) -> int:
     services = dataclasses.replace(services, llm=LLMClient(config))
     chosen = [c for c in cases if args.split == "all" or c.split == args.split]
 
+    reachable = False
+
     async def run() -> tuple[list[redteam.Outcome], list[redteam.ReportAudit]]:
+        nonlocal reachable
         async with services.llm:
+            reachable = (await services.llm.probe()).reachable
             outcomes = await redteam.run_cases(chosen, services)
             photos = sorted(args.photos.glob("*.jpg"))[: args.reports] if args.reports else []
             return outcomes, await redteam.audit_reports(photos, services)
 
     outcomes, audits = asyncio.run(run())
     summary = redteam.summarise(outcomes)
-    mode = f"LLM {config.base_url}" if config.base_url else "no LLM (curated answers)"
+    mode = f"LLM at {config.base_url}" if reachable else "no LLM answering (curated answers)"
     print(f"red-team: {len(chosen)} cases ({args.split} split), {mode}, router {intents.router_status()}")
     print(redteam.format_table(summary, ("en", "es", "fr", "de", "it", "pt")))
     for o in outcomes:
