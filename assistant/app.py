@@ -43,6 +43,14 @@ def _apply_settings() -> None:
 
 
 _apply_settings()
+
+if settings.widget_tokens or settings.staff_auth_header:
+    # Any auth callback makes Chainlit require a login (and CHAINLIT_AUTH_SECRET): the widget then logs in
+    # with its accessToken through /auth/jwt; the full app through the proxy's trusted header.
+    @cl.header_auth_callback
+    async def staff_from_header(headers) -> cl.User | None:
+        name = headers.get(settings.staff_auth_header) if settings.staff_auth_header else None
+        return cl.User(identifier=name, metadata={"role": "staff"}) if name else None
 _services: Services | None = None
 
 

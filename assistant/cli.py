@@ -322,7 +322,34 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", help="interface to listen on (default: HOST, else 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port (default: PORT, else 8000)")
     serve.set_defaults(func=cmd_serve)
+
+    token = sub.add_parser("token", help="mint a short-lived widget access token (needs CHAINLIT_AUTH_SECRET)")
+    token.add_argument("--user", default="widget-visitor", help="identifier the token carries")
+    token.add_argument("--minutes", type=float, default=15, help="lifetime in minutes (default 15)")
+    token.set_defaults(func=cmd_token)
     return parser
+
+
+def mint_token(secret: str, user: str = "widget-visitor", minutes: float = 15) -> str:
+    """What a clinic's backend does for each page view: an HS256 JWT Chainlit's /auth/jwt accepts."""
+    import datetime as dt
+
+    import jwt
+
+    now = dt.datetime.now(dt.timezone.utc)
+    claims = {"identifier": user, "display_name": None, "metadata": {"source": "widget"},
+              "iat": now, "exp": now + dt.timedelta(minutes=minutes)}
+    return jwt.encode(claims, secret, algorithm="HS256")
+
+
+def cmd_token(args: argparse.Namespace) -> int:
+    import os
+
+    secret = os.environ.get("CHAINLIT_AUTH_SECRET")
+    if not secret:
+        raise ValueError("CHAINLIT_AUTH_SECRET is not set (make one with: chainlit create-secret)")
+    print(mint_token(secret, args.user, args.minutes))
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:

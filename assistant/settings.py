@@ -62,6 +62,11 @@ class Settings(BaseSettings):
     chat_max_images: int = Field(10, ge=1, description="Photos one conversation may hold ('image N' never changes).")
     chat_max_files_per_message: int = Field(1, ge=1, description="Files one chat message may carry.")
 
+    # Access control (off by default: no login, as before)
+    widget_tokens: bool = Field(False, description="Widget needs an accessToken JWT signed with CHAINLIT_AUTH_SECRET.")
+    staff_auth_header: str | None = Field(None, description="Trusted header (e.g. X-Forwarded-User) set by the "
+                                          "clinic's SSO proxy; logs staff into the full app.")
+
     log_level: str = "INFO"
 
     @property
