@@ -44,7 +44,7 @@ _STOPWORDS: dict[str, str] = {
     "de": "der die das ein eine einen ist und ich mein meine was wie warum soll sollte nicht mit auf fur "
     "zu es sie du haben habe bedeutet sehr auch wenn kann den dem des mir mich bin sind oder muss will",
     "it": "il lo la gli le un una uno e che di del della per con non mio mia cosa come perche sono ho "
-    "devo posso questo questa molto significa mi ma anche nel sul cos dovrei",
+    "devo posso questo questa molto significa mi ma anche nel sul cos dovrei al faccio fa dal della alla sei ci",
     "pt": "o a os as um uma e que de do da dos das em no na meu minha com nao por para como porque tenho "
     "devo posso isso isto este esta muito significa voce eu ao ele ela deveria",
 }

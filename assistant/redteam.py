@@ -251,10 +251,9 @@ async def run_cases(cases: list[Case], services: "Services", photo: Path = PHOTO
                     if event.route:
                         route = event.route
                         answered = answered or event.source in ("model", "curated")
-                    if event.source in ("model", "mixed"):  # the AI's checked text: audit it again, whole
+                    if event.route and event.source == "model":  # an AI answer, checked: audit it again, whole
                         model_text = _APP_NOTE.sub("", event.markdown)  # the app's own italic notes
-                        problems += [f"{v.kind}: {v.text!r}" for v in check_output(model_text, context)
-                                     if v.kind not in ("figure", "language") or event.route]
+                        problems += [f"{v.kind}: {v.text!r}" for v in check_output(model_text, context)]
                 elif isinstance(event, Notice):
                     shown.append(event.markdown)
             text = "\n\n".join(shown)
