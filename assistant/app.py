@@ -129,3 +129,15 @@ class ChainlitView:
                 await self.messages.pop(event.message_id).send()  # ends the stream
             case Notice():
                 await cl.Message(content=event.markdown).send()
+
+
+def _mount_api() -> None:
+    """The integrator API and ops routes on Chainlit's own FastAPI app, ahead of its SPA catch-all."""
+    from chainlit.server import app as server_app
+
+    from assistant.api import mount
+
+    mount(server_app, lambda: _services)
+
+
+_mount_api()

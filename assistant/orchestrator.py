@@ -142,7 +142,7 @@ class Conversation:
             yield self._say(wording.text("upload_error", name=name, message=exc.message))
             return
         except Exception:
-            log.exception("analysis of %r failed", attachment.name)
+            log.exception("analysis of an attachment failed")
             yield self._tool_failed(step_id, started, "internal error")
             yield self._say(wording.text("analysis_failed", name=name))
             return
