@@ -3,7 +3,7 @@
 (function () {
   const params = new URLSearchParams(location.search);
   const tag = document.querySelector("script[data-ham10k]");
-  const server = (params.get("server") || new URL(tag.src).origin).replace(/\/$/, "");
+  const server = (params.get("server") || (tag ? new URL(tag.src).origin : "http://127.0.0.1:8000")).replace(/\/$/, "");
   const status = document.getElementById("chat-status");
   const button = document.getElementById("check-spot");
   let ready = false;
@@ -15,9 +15,21 @@
 
   // A page whose origin the server does not allow gets a CORS failure ("TypeError: Failed to fetch")
   // inside the widget: probe first, and show a plain sentence instead of mounting a broken chat.
+  function widgetScript() {
+    if (window.mountChainlitWidget) return Promise.resolve();
+    return new Promise(function (resolve, reject) {  // ?server= pointed elsewhere than the tag's src
+      const s = document.createElement("script");
+      s.src = server + "/copilot/index.js";
+      s.onload = resolve;
+      s.onerror = reject;
+      document.body.appendChild(s);
+    });
+  }
+
   fetch(server + "/project/settings", { credentials: "include" }).then(function (r) {
     if (!r.ok && r.status !== 401) throw new Error("status " + r.status);
-    if (!window.mountChainlitWidget) throw new Error("no widget script");
+    return widgetScript();
+  }).then(function () {
     window.mountChainlitWidget({
       chainlitServer: server,
       accessToken: params.get("token") || undefined,
