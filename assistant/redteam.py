@@ -274,6 +274,7 @@ class ReportAudit(BaseModel):
 async def audit_reports(photos: list[Path], services: "Services") -> list[ReportAudit]:
     """Write the report of each photo with the services' LLM and run every output check on the model's
     sections as shown (the standard text is the app's own)."""
+    from assistant.prompt_files import prompt_data
     from assistant.report import instruction_texts, output_context, sections, stream_report
     from assistant.safety import check_output
     from tools.intake import load_image
@@ -292,10 +293,12 @@ async def audit_reports(photos: list[Path], services: "Services") -> list[Report
             report = getattr(event, "report", report)
         assert report is not None
         problems = []
+        leads = prompt_data("report_fixed.toml")["leads"]
         for s in report.sections:
             if s.source == "model":
                 context = output_context(specs[s.number]).model_copy(update={"figures": False})
-                problems += [f"section {s.number} {v.kind}: {v.text!r}" for v in check_output(s.body, context)]
+                body = s.body.split("\n\n", 1)[-1] if str(s.number) in leads else s.body  # without the app's lead
+                problems += [f"section {s.number} {v.kind}: {v.text!r}" for v in check_output(body, context)]
         audits.append(ReportAudit(photo=photo.name, source=report.source, problems=problems))
     assert instruction_texts()  # the echo check had text to compare with
     return audits
