@@ -14,15 +14,16 @@ DEFAULT_LABELS = PROJECT_ROOT.parent / "shared" / "data" / "ham10000_224" / "lab
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from tools.training.recipes import RECIPES
+    from tools.training.recipes import PROFILE_RECIPES
     from tools.training.train import train_member
 
-    names = list(RECIPES) if args.member == "all" else [args.member]
+    recipes = PROFILE_RECIPES[args.profile]
+    names = list(recipes) if args.member == "all" else [args.member]
     for name in names:
-        recipe = RECIPES[name]
+        recipe = recipes[name]
         if args.epochs:
             recipe = recipe.model_copy(update={"epochs": args.epochs})
-        train_member(recipe, args.labels, args.split, args.out, seed=args.seed, device=get_settings().device,
+        train_member(recipe, args.labels, args.split, args.out / args.profile, seed=args.seed, device=get_settings().device,
                      threads=args.threads)
     return 0
 
@@ -260,6 +261,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     train = sub.add_parser("train", help="fine-tune the default ensemble members")
+    train.add_argument("--profile", choices=["ham10k-lite-v1", "ham10k-lite-v2"], default="ham10k-lite-v2")
     train.add_argument("--member", choices=["A", "B", "all"], default="all")
     train.add_argument("--labels", type=Path, default=DEFAULT_LABELS, help="labels.csv of the training pool")
     train.add_argument("--split", type=Path, default=PROJECT_ROOT / "weights" / "split.csv",

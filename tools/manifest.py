@@ -37,6 +37,7 @@ class MemberSpec(BaseModel):
     interpolation: Literal["bilinear", "bicubic"] = "bilinear"
     mean: tuple[float, float, float] = IMAGENET_MEAN
     std: tuple[float, float, float] = IMAGENET_STD
+    colour_constancy: Literal["none", "shades_of_gray"] = "none"  # after resizing (tools/preprocess.py)
     tta_views: list[View] = Field(default_factory=lambda: ["identity", "hflip", "vflip"])
     weight: float = 1.0
     temperature: float = 1.0

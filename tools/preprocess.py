@@ -22,6 +22,23 @@ VIEWS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
 }
 
 
+def shades_of_gray(x: torch.Tensor, power: int = 6) -> torch.Tensor:
+    """Colour constancy (Finlayson & Trezzi; the ISIC 2018 winners' preprocessing) on uint8 [..., 3, H, W]:
+    estimate the illuminant as each channel's Minkowski p-mean and rescale the channels so it becomes gray.
+    One function for training and inference, so both see the same colours."""
+    f = x.float()
+    illuminant = f.pow(power).mean(dim=(-2, -1)).pow(1.0 / power).clamp_min(1e-3)  # [..., 3]
+    gain = illuminant.norm(dim=-1, keepdim=True) / (3 ** 0.5 * illuminant)
+    return (f * gain[..., None, None]).round_().clamp_(0, 255).to(torch.uint8)
+
+
+def colour_constancy(image: Image.Image, spec: MemberSpec) -> Image.Image:
+    if spec.colour_constancy == "none":
+        return image
+    x = torch.from_numpy(np.array(image, dtype=np.uint8)).permute(2, 0, 1)
+    return Image.fromarray(shades_of_gray(x).permute(1, 2, 0).numpy())
+
+
 def resize(image: Image.Image, spec: MemberSpec) -> Image.Image:
     size, method = spec.input_size, _INTERPOLATION[spec.interpolation]
     if spec.resize == "squash":
@@ -47,4 +64,4 @@ def views(x: torch.Tensor, names: list[str]) -> torch.Tensor:
 
 
 def prepare(image: Image.Image, spec: MemberSpec, tta: bool = True) -> torch.Tensor:
-    return views(to_tensor(resize(image, spec), spec), spec.tta_views if tta else ["identity"])
+    return views(to_tensor(colour_constancy(resize(image, spec), spec), spec), spec.tta_views if tta else ["identity"])

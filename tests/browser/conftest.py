@@ -66,7 +66,9 @@ def chat_url_with_llm(llama_base_url: str) -> Iterator[str]:
     yield from _serve("server-llm", DEFAULT_WEIGHTS | {"LLM_BASE_URL": llama_base_url, "LLM_MAX_TOKENS": "300"})
 
 
-@pytest.fixture(scope="session")
+# Module scope: a live sync Playwright keeps its event loop set on this thread, and the async tests that
+# run after the browser modules (tests/redteam, ...) would then fail with "called from a running loop".
+@pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
     if not CHROMIUM.exists():
         pytest.skip(f"browser tests need Debian's Chromium at {CHROMIUM}: apt-get install -y chromium "

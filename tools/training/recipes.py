@@ -3,6 +3,8 @@ and augmentation strength, so their errors differ and the ensemble beats each on
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel
 
 
@@ -22,6 +24,9 @@ class Recipe(BaseModel):
     jitter: float
     rotate: float           # extra free rotation in degrees (0 = quarter turns only)
     drop_rate: float = 0.2
+    colour_constancy: Literal["none", "shades_of_gray"] = "none"  # declared in the manifest, applied alike at inference
+    ema_decay: float = 0.0  # > 0: ship the exponential moving average of the weights, not the last step's
+    logit_adjust: float = 0.0  # balanced-softmax tau: train on logits + tau * log(prior the sampler shows)
 
     @property
     def architecture(self) -> str:
@@ -34,9 +39,23 @@ class Recipe(BaseModel):
         return self.model_copy(update={"epochs": self.epochs * 3, "input_size": self.input_size + 32, "batch_size": 64})
 
 
-RECIPES = {
+# v1: the first default pair (weights/README.md has its figures).
+RECIPES_V1 = {
     "A": Recipe(name="A", variant=0, input_size=192, epochs=10, label_smoothing=0.1,
                 sampling_power=1.0, loss_power=0.0, crop_scale=(0.7, 1.0), jitter=0.1, rotate=0),
     "B": Recipe(name="B", variant=1, input_size=208, epochs=9, label_smoothing=0.0,
                 sampling_power=0.5, loss_power=0.5, crop_scale=(0.5, 1.0), jitter=0.2, rotate=30),
 }
+
+# v2: colour constancy, 224 px for both, EMA weights, partial balanced softmax, a longer schedule, and
+# tf_efficientnet_lite2 as the second member. Sized to finish in about two hours on 2 CPU cores.
+RECIPES_V2 = {
+    "A": Recipe(name="A", variant=0, input_size=224, epochs=12, label_smoothing=0.1,
+                sampling_power=0.5, loss_power=0.0, logit_adjust=0.5, crop_scale=(0.5, 1.0), jitter=0.1,
+                rotate=0, colour_constancy="shades_of_gray", ema_decay=0.998),
+    "B": Recipe(name="B", variant=2, input_size=224, epochs=10, label_smoothing=0.05,
+                sampling_power=0.5, loss_power=0.0, logit_adjust=0.5, crop_scale=(0.4, 1.0), jitter=0.15,
+                rotate=30, colour_constancy="shades_of_gray", ema_decay=0.998),
+}
+
+PROFILE_RECIPES = {"ham10k-lite-v1": RECIPES_V1, "ham10k-lite-v2": RECIPES_V2}

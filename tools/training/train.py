@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+import timm.utils
 import torch.nn.functional as F
 from safetensors.torch import save_file
 from tqdm import tqdm
@@ -17,6 +18,7 @@ from tqdm import tqdm
 from tools.catalogue import catalogue
 from tools.classifier import pick_device
 from tools.metrics import summary
+from tools.preprocess import shades_of_gray
 from tools.training.backbones import LITE_MEAN, LITE_STD, pretrained_lite
 from tools.training.data import augmentation, load_or_make_split, normalise, preload, read_labels
 from tools.training.recipes import Recipe
@@ -63,10 +65,14 @@ def train_member(
     rows = read_labels(labels_csv)
     split = load_or_make_split(rows, split_csv, seed)
     train_rows = [r for r in rows if split[r["image_id"]] == "train"]
-    val_rows = [r for r in rows if split[r["image_id"]] != "train"]
+    # Validation watches the calibration split only: the holdout is never read while training.
+    val_rows = [r for r in rows if split[r["image_id"]] == "calibration"]
     t0 = time.time()
     train_x, train_y = preload(train_rows)
     val_x, val_y = preload(val_rows)
+    if recipe.colour_constancy == "shades_of_gray":
+        # On the 224 px squashed images, before augmentation: what inference does after its resize.
+        train_x, val_x = shades_of_gray(train_x), shades_of_gray(val_x)
     tqdm.write(f"[{recipe.name}] {len(train_rows)} train / {len(val_rows)} validation images loaded in {time.time() - t0:.0f}s on {dev}")
 
     model = pretrained_lite(recipe.variant, len(cat.classes), recipe.drop_rate)
@@ -88,6 +94,11 @@ def train_member(
         class_weights(train_y, recipe.sampling_power)[train_y].double(), num_samples=len(train_rows), replacement=True
     )
     loss_weights = class_weights(train_y, recipe.loss_power).to(dev)
+    # Balanced softmax: the prior the sampler shows the model is n_class ** (1 - sampling_power).
+    counts = torch.bincount(train_y, minlength=len(cat.classes)).float().clamp(min=1)
+    shown = counts.pow(1 - recipe.sampling_power)
+    logit_shift = (recipe.logit_adjust * (shown / shown.sum()).log()).to(dev)
+    ema = timm.utils.ModelEmaV3(model, decay=recipe.ema_decay, use_warmup=True) if recipe.ema_decay else None
     augment = augmentation(recipe.input_size, recipe.crop_scale, recipe.jitter, recipe.rotate)
 
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -103,25 +114,31 @@ def train_member(
             x = torch.stack([augment(train_x[j]) for j in idx])
             x = normalise(x, LITE_MEAN, LITE_STD).to(dev).contiguous(memory_format=torch.channels_last)
             y = train_y[idx].to(dev)
-            loss = F.cross_entropy(model(x), y, weight=loss_weights, label_smoothing=recipe.label_smoothing)
+            loss = F.cross_entropy(model(x) + logit_shift, y, weight=loss_weights, label_smoothing=recipe.label_smoothing)
             optimiser.zero_grad(set_to_none=True)
             loss.backward()
             optimiser.step()
             schedule.step()
+            if ema is not None:
+                ema.update(model, step=(epoch - 1) * steps_per_epoch + n)
             running += (loss.item() - running) / min(n, 20)
             bar.set_postfix(loss=f"{running:.3f}", lr=f"{schedule.get_last_lr()[0]:.1e}")
         epoch_s = time.time() - started
-        probs = predict(model, val_x, recipe.input_size, dev)
-        m = summary(probs, val_y.numpy(), cat.dx_codes, cat.by_dx("mel").index,
-                    [c.index for c in cat.classes if c.malignant])
-        history.append({"epoch": epoch, "seconds": round(epoch_s), "loss": running,
-                        "val_balanced_accuracy": m["balanced_accuracy"], "val_melanoma_recall": m["melanoma_recall"],
-                        "val_accuracy": m["accuracy"]})
-        tqdm.write(f"[{recipe.name}] epoch {epoch}: {epoch_s:.0f}s, loss {running:.3f}, validation balanced accuracy "
-                   f"{m['balanced_accuracy']:.3f}, melanoma recall {m['melanoma_recall']:.3f}, accuracy {m['accuracy']:.3f}")
-        # The last epoch is the one shipped: validation only watches, it never picks a checkpoint.
+        entry = {"epoch": epoch, "seconds": round(epoch_s), "loss": running}
+        # Both the raw and the EMA weights are measured on calibration: the EMA ablation comes for free.
+        for tag, net in [("", model)] + ([("ema_", ema.module)] if ema is not None else []):
+            m = summary(predict(net, val_x, recipe.input_size, dev), val_y.numpy(), cat.dx_codes,
+                        cat.by_dx("mel").index, [c.index for c in cat.classes if c.malignant])
+            entry |= {f"{tag}val_balanced_accuracy": m["balanced_accuracy"],
+                      f"{tag}val_melanoma_recall": m["melanoma_recall"], f"{tag}val_accuracy": m["accuracy"]}
+        history.append(entry)
+        tqdm.write(f"[{recipe.name}] epoch {epoch}: {epoch_s:.0f}s, loss {running:.3f}, calibration balanced accuracy "
+                   f"{entry['val_balanced_accuracy']:.3f} (EMA {entry.get('ema_val_balanced_accuracy', float('nan')):.3f}), "
+                   f"melanoma recall {entry['val_melanoma_recall']:.3f}")
+        # The last epoch is the one shipped (its EMA when the recipe has one): validation only watches.
         weights_path = out_dir / f"member_{recipe.name}.safetensors"
-        save_file({k: v.detach().float().cpu().contiguous() for k, v in model.state_dict().items()}, str(weights_path))
+        shipped = ema.module if ema is not None else model
+        save_file({k: v.detach().float().cpu().contiguous() for k, v in shipped.state_dict().items()}, str(weights_path))
         (out_dir / f"member_{recipe.name}.json").write_text(json.dumps(
             {"recipe": recipe.model_dump(), "seed": seed, "device": str(dev), "history": history}, indent=2))
     return weights_path
