@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import NoReturn
 
-from assistant.settings import PROJECT_ROOT, get_settings
+from assistant.settings import APP_FILE, PROJECT_ROOT, get_settings
 
 DEFAULT_LABELS = PROJECT_ROOT.parent / "shared" / "data" / "ham10000_224" / "labels.csv"
 
@@ -241,14 +241,15 @@ def cmd_redteam(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> NoReturn:
-    """Run the chat: `chainlit run assistant/app.py` from the project root, so the committed
-    .chainlit/config.toml, public/ and chainlit.md are the ones used, wherever this is started from.
+    """Run the chat: `chainlit run assistant/app.py` from PROJECT_ROOT (the checkout, or the installed
+    package's resources/), so the shipped .chainlit/config.toml, public/ and chainlit.md are the ones used,
+    wherever this is started from.
     The process becomes Chainlit (exec), so signals and the exit code are the server's own."""
     import os
 
     settings = get_settings()
     host, port = args.host or settings.host, args.port or settings.port
-    command = [sys.executable, "-m", "chainlit", "run", str(PROJECT_ROOT / "assistant" / "app.py"),
+    command = [sys.executable, "-m", "chainlit", "run", str(APP_FILE),
                "--headless", "--host", host, "--port", str(port)]
     shown = "localhost" if host in ("127.0.0.1", "0.0.0.0") else host
     print(f"Starting the chat on http://{shown}:{port} (it answers once the models are loaded).", flush=True)

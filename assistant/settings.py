@@ -13,7 +13,12 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
+_PACKAGE_DIR = Path(__file__).resolve().parent
+# The files the app reads at run time (prompts/, public/, .chainlit/, chainlit.md, weights/), all found
+# from here. A checkout or editable install: the project root. A plain `pip install .`: the copies shipped
+# as package data in assistant/resources/ (pyproject's [tool.setuptools.package-data]).
+PROJECT_ROOT = _PACKAGE_DIR / "resources" if (_PACKAGE_DIR / "resources").is_dir() else _PACKAGE_DIR.parent
+APP_FILE = _PACKAGE_DIR / "app.py"  # what `ham10k serve` hands to `chainlit run`
 
 
 class Settings(BaseSettings):
