@@ -31,7 +31,8 @@ def cmd_train(args: argparse.Namespace) -> int:
 def cmd_calibrate(args: argparse.Namespace) -> int:
     from tools.training.finalize import finalize
 
-    report = finalize(args.runs, args.weights, args.labels, args.split)
+    report = finalize(args.runs / args.profile, args.weights, args.labels, args.split, profile_id=args.profile,
+                      make_default=not args.keep_default)
     print(json.dumps({k: v for k, v in report.items() if k != "ood"} | {"ood": {
         k: v for k, v in report["ood"].items() if k != "non_skin_scores"}}, indent=2))
     return 0
@@ -89,6 +90,14 @@ def cmd_classify(args: argparse.Namespace) -> int:
             print(f"{path}: {exc}", file=sys.stderr)
             failed += 1
             continue
+        if args.cam and result.status == "ok":
+            from tools.saliency import heatmap_png
+            from tools.catalogue import catalogue
+
+            cam_path = args.cam if len(args.images) == 1 else args.cam.with_name(f"{args.cam.stem}_{path.stem}{args.cam.suffix}")
+            image = load_image_file(path, intake_limits()).image
+            cam_path.write_bytes(heatmap_png(ensemble, image, catalogue().labels.index(result.label)))
+            print(f"heat-map: {cam_path}", file=sys.stderr)
         if args.json:
             print(json.dumps({"file": str(path), **result.model_dump(mode="json")}), flush=True)
         else:
@@ -274,6 +283,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.set_defaults(func=cmd_train)
 
     calibrate = sub.add_parser("calibrate", help="after training: temperatures, triage thresholds, OOD gate, export")
+    calibrate.add_argument("--profile", choices=["ham10k-lite-v1", "ham10k-lite-v2"], default="ham10k-lite-v2")
+    calibrate.add_argument("--keep-default", action="store_true", help="add the profile without making it the default")
     calibrate.add_argument("--runs", type=Path, default=PROJECT_ROOT / "runs")
     calibrate.add_argument("--weights", type=Path, default=PROJECT_ROOT / "weights")
     calibrate.add_argument("--labels", type=Path, default=DEFAULT_LABELS)
@@ -294,6 +305,8 @@ def build_parser() -> argparse.ArgumentParser:
     classify.add_argument("images", nargs="+", type=Path)
     classify.add_argument("--json", action="store_true", help="one JSON object per image")
     classify.add_argument("--no-tta", action="store_true", help="identity view only")
+    classify.add_argument("--cam", type=Path, metavar="OUT.png",
+                          help="write a Grad-CAM overlay of the top class (several images: OUT_<image>.png)")
     classify.set_defaults(func=cmd_classify)
 
     weights = sub.add_parser("weights", help="show, verify or download weight files")

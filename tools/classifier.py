@@ -129,7 +129,11 @@ class Ensemble:
         ))
 
     async def aclassify(self, checked: CheckedImage, tta: bool = True) -> ClassificationResult:
-        return await asyncio.get_running_loop().run_in_executor(_EXECUTOR, self.classify, checked, tta)
+        return await self.on_worker(self.classify, checked, tta)
+
+    async def on_worker(self, fn, *args):
+        """Runs model work (a forward pass, a heat-map) on the classifier's single worker, off the loop."""
+        return await asyncio.get_running_loop().run_in_executor(_EXECUTOR, fn, *args)
 
     def _result(self, checked, probs, member_probs, verdict, timings) -> ClassificationResult:
         cat = catalogue()

@@ -12,11 +12,14 @@ import asyncio
 from langchain_core.tools import StructuredTool
 from pydantic import BaseModel, Field
 
+from tools.catalogue import catalogue
 from tools.classifier import Ensemble
 from tools.intake import IntakeLimits, load_image
 from tools.result import ClassificationResult
+from tools.saliency import heatmap_png
 
 TOOL_NAME = "classify_skin_lesion"
+HEATMAP_TOOL_NAME = "explain_skin_lesion"
 
 
 class LesionImage(BaseModel):
@@ -38,4 +41,23 @@ def make_lesion_tool(ensemble: Ensemble, limits: IntakeLimits) -> StructuredTool
             "probabilities, an urgency tier with its action and reason, and an out-of-distribution verdict."
         ),
         args_schema=LesionImage,
+    )
+
+
+class HeatmapRequest(BaseModel):
+    image: bytes = Field(description="The same upload the classifier looked at.")
+    label: str = Field(description="The class whose evidence to show (normally the result's top label).")
+
+
+def make_heatmap_tool(ensemble: Ensemble, limits: IntakeLimits) -> StructuredTool:
+    async def explain(image: bytes, label: str) -> bytes:
+        checked = await asyncio.to_thread(load_image, image, limits)
+        index = catalogue().labels.index(label)
+        return await ensemble.on_worker(heatmap_png, ensemble, checked.image, index)
+
+    return StructuredTool.from_function(
+        coroutine=explain,
+        name=HEATMAP_TOOL_NAME,
+        description="A Grad-CAM overlay (PNG) of where in the photo the classifier found evidence for one class.",
+        args_schema=HeatmapRequest,
     )

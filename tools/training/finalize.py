@@ -1,6 +1,6 @@
-"""After training: calibrate each member (temperature), choose triage thresholds and fit the OOD
-gate on the calibration split, then ship fp16 safetensors and the manifest's default profile.
-The holdout split is not read here: it stays for `ham10k evaluate`."""
+"""After training: choose the TTA views, calibrate each member (temperature), choose triage thresholds
+and fit the OOD gate on the calibration split, then ship fp16 safetensors and the profile in the
+manifest. The holdout split is not read here: it stays for `ham10k evaluate`."""
 
 from __future__ import annotations
 
@@ -12,11 +12,14 @@ import numpy as np
 import torch
 from safetensors.torch import load_file, save_file
 
+from pydantic import BaseModel
+
 from tools.catalogue import catalogue
 from tools.checkpoints import load_into, sha256_file
 from tools.classifier import Member, build_model, combine, probabilities
+from tools.metrics import summary
 from tools.evaluate import infer
-from tools.manifest import MemberSpec, OODSpec, ProfileSpec, TriagePolicy
+from tools.manifest import MemberSpec, OODSpec, ProfileSpec, TriagePolicy, View
 from tools.ood import OODGate
 from tools.preprocess import prepare
 from tools.training.backbones import LITE_MEAN, LITE_STD
@@ -24,10 +27,34 @@ from tools.training.data import load_or_make_split, read_labels
 from tools.training.nonskin import all_non_skin
 from tools.training.recipes import Recipe
 
-PROFILE_ID = "ham10k-lite-v1"
-TTA_VIEWS = ["identity", "hflip", "vflip", "rot90"]
-MEL_SENSITIVITY = 0.95
-MALIGNANT_SENSITIVITY = 0.90
+class Shipping(BaseModel):
+    """What `ham10k calibrate` produces for one profile."""
+    profile: str
+    file_prefix: str
+    description: str
+    # Candidate TTA view sets; the one with the best calibration balanced accuracy ships (ties: fewer views).
+    view_sets: list[list[View]]
+    mel_sensitivity: float      # target share of calibration melanomas the urgent flag catches
+    malignant_sensitivity: float = 0.90
+    report_file: str
+
+
+SHIPPING = {
+    "ham10k-lite-v1": Shipping(
+        profile="ham10k-lite-v1", file_prefix="ham10k_lite", report_file="calibration.json",
+        description="Two EfficientNet-Lite members fine-tuned on HAM10000 (224 px pool) in this repository; "
+                    "temperature-scaled, with an out-of-distribution gate. See weights/README.md.",
+        view_sets=[["identity", "hflip", "vflip", "rot90"]], mel_sensitivity=0.95),
+    "ham10k-lite-v2": Shipping(
+        profile="ham10k-lite-v2", file_prefix="ham10k_lite_v2", report_file="calibration_v2.json",
+        description="EfficientNet-Lite0 and -Lite2 fine-tuned on HAM10000 with Shades of Gray colour constancy, "
+                    "EMA weights and partial balanced softmax; temperature-scaled, TTA views chosen on the "
+                    "calibration split, with an out-of-distribution gate. See weights/README.md.",
+        view_sets=[["identity"], ["identity", "hflip"], ["identity", "hflip", "vflip"],
+                   ["identity", "hflip", "vflip", "rot90"], ["identity", "hflip", "vflip", "rot90", "rot180", "rot270"]],
+        mel_sensitivity=0.92),
+}
+ALL_VIEWS: list[View] = ["identity", "hflip", "vflip", "rot90", "rot180", "rot270"]
 OOD_QUANTILE = 0.99
 OOD_MEMBER = "A"
 OOD_LAYERS = [3, 4, 5, 6]  # outputs of blocks 2-5 of tf_efficientnet_lite0
@@ -55,42 +82,64 @@ def largest_threshold(flagged_by, scores: np.ndarray, positives: np.ndarray, tar
     return best
 
 
-def choose_triage(probs: np.ndarray, y: np.ndarray) -> tuple[TriagePolicy, dict]:
+def choose_triage(probs: np.ndarray, y: np.ndarray, mel_sensitivity: float = 0.95,
+                  malignant_sensitivity: float = 0.90) -> tuple[TriagePolicy, dict]:
     cat = catalogue()
     mel = cat.by_dx("mel").index
     malignant = [c.index for c in cat.classes if c.malignant]
     top = probs.argmax(1)
-    mel_t, mel_sens = largest_threshold(top == mel, probs[:, mel], y == mel, MEL_SENSITIVITY, np.arange(0.05, 0.51, 0.01))
+    mel_t, mel_sens = largest_threshold(top == mel, probs[:, mel], y == mel, mel_sensitivity, np.arange(0.05, 0.51, 0.01))
     high_or_more = np.isin(top, [c.index for c in cat.classes if cat.tier(c.tier).rank >= cat.tier("high").rank])
     mal_t, mal_sens = largest_threshold(high_or_more | (probs[:, mel] >= mel_t), probs[:, malignant].sum(1),
-                                        np.isin(y, malignant), MALIGNANT_SENSITIVITY, np.arange(0.20, 0.61, 0.01))
+                                        np.isin(y, malignant), malignant_sensitivity, np.arange(0.20, 0.61, 0.01))
     policy = TriagePolicy(melanoma_escalation=mel_t, malignant_escalation=mal_t, low_confidence=LOW_CONFIDENCE)
     non_mel = y != mel
     info = {
         "melanoma_escalation": mel_t, "melanoma_flag_sensitivity": mel_sens,
         "non_melanoma_flagged_urgent": float(((top == mel) | (probs[:, mel] >= mel_t))[non_mel].mean()),
         "malignant_escalation": mal_t, "malignant_flag_sensitivity": mal_sens,
-        "targets": {"melanoma": MEL_SENSITIVITY, "malignant": MALIGNANT_SENSITIVITY},
+        "targets": {"melanoma": mel_sensitivity, "malignant": malignant_sensitivity},
     }
     return policy, info
 
 
-def export_member(run_dir: Path, name: str, weights_dir: Path) -> tuple[MemberSpec, Member]:
+def export_member(run_dir: Path, name: str, weights_dir: Path, file_prefix: str) -> tuple[MemberSpec, Member]:
     meta = json.loads((run_dir / f"member_{name}.json").read_text())
     recipe = Recipe(**meta["recipe"])
     state = load_file(str(run_dir / f"member_{name}.safetensors"))
-    out = weights_dir / f"ham10k_lite_{name}.safetensors"
+    out = weights_dir / f"{file_prefix}_{name}.safetensors"
     save_file({k: v.half() if v.is_floating_point() else v for k, v in state.items()}, str(out))
     spec = MemberSpec(
         name=name, architecture=recipe.architecture, file=out.name, sha256=sha256_file(out),
-        input_size=recipe.input_size, mean=LITE_MEAN, std=LITE_STD, tta_views=TTA_VIEWS, weight=0.5,
+        input_size=recipe.input_size, mean=LITE_MEAN, std=LITE_STD, colour_constancy=recipe.colour_constancy,
+        tta_views=ALL_VIEWS, weight=0.5,
     )
     model = build_model(spec)
     load_into(model, out)  # the shipped fp16 file, as the app will read it
     return spec, Member.wrap(spec, model, OOD_LAYERS if name == OOD_MEMBER else [])
 
 
-def finalize(run_dir: Path, weights_dir: Path, labels_csv: Path, split_csv: Path, batch_size: int = 32) -> dict:
+def choose_views(logits: list[torch.Tensor], y: torch.Tensor, view_sets: list[list[View]]) -> tuple[list[View], list[dict]]:
+    """Per candidate view set (a prefix-free pick from ALL_VIEWS' order): temperatures refitted, then the
+    ensemble's calibration balanced accuracy and NLL. More views must earn their cost: +0.005 at least."""
+    rows, best = [], None
+    for views in view_sets:
+        idx = [ALL_VIEWS.index(v) for v in views]
+        temps = [fit_temperature(lg[:, idx], y) for lg in logits]
+        probs = combine(torch.stack([probabilities(lg[:, idx], t) for lg, t in zip(logits, temps)]), [0.5] * len(logits))
+        m = summary(probs.numpy(), y.numpy(), catalogue().dx_codes, catalogue().by_dx("mel").index,
+                    [c.index for c in catalogue().classes if c.malignant])
+        row = {"views": views, "balanced_accuracy": m["balanced_accuracy"], "melanoma_recall": m["melanoma_recall"],
+               "ece": m["ece"], "nll": float(-probs.clamp_min(1e-12).log()[torch.arange(len(y)), y].mean())}
+        rows.append(row)
+        if best is None or row["balanced_accuracy"] > best["balanced_accuracy"] + 0.005:
+            best = row
+    return best["views"], rows
+
+
+def finalize(run_dir: Path, weights_dir: Path, labels_csv: Path, split_csv: Path, batch_size: int = 32,
+             profile_id: str = "ham10k-lite-v2", make_default: bool = True) -> dict:
+    shipping = SHIPPING[profile_id]
     cat = catalogue()
     rows = read_labels(labels_csv)
     split = load_or_make_split(rows, split_csv)
@@ -98,13 +147,18 @@ def finalize(run_dir: Path, weights_dir: Path, labels_csv: Path, split_csv: Path
     calib = [r for r in rows if split[r["image_id"]] == "calibration"]
     y_cal = torch.tensor([cat.by_dx(r["dx"]).index for r in calib])
 
-    exported = [export_member(run_dir, name, weights_dir) for name in ("A", "B")]
+    exported = [export_member(run_dir, name, weights_dir, shipping.file_prefix) for name in ("A", "B")]
     members = [m for _, m in exported]
     cal = infer(members, [r["path"] for r in calib], batch_size, desc="calibration split")
+    views, view_table = choose_views(cal.logits, y_cal, shipping.view_sets)
+    keep = [ALL_VIEWS.index(v) for v in views]
+    cal.logits = [lg[:, keep] for lg in cal.logits]
 
-    report: dict = {"profile": PROFILE_ID, "calibration_images": len(calib), "members": {}}
+    report: dict = {"profile": profile_id, "calibration_images": len(calib), "tta_views": views,
+                    "tta_choice": view_table, "members": {}}
     specs = []
     for (spec, member), logits in zip(exported, cal.logits):
+        spec = spec.model_copy(update={"tta_views": views})
         t = fit_temperature(logits, y_cal)
         report["members"][spec.name] = {"temperature": t, "nll_before": nll(logits, y_cal, 1.0),
                                         "nll_after": nll(logits, y_cal, t)}
@@ -112,7 +166,8 @@ def finalize(run_dir: Path, weights_dir: Path, labels_csv: Path, split_csv: Path
         member.spec = spec
         specs.append(spec)
     probs = combine(torch.stack([m.probabilities(lg) for m, lg in zip(members, cal.logits)]), [s.weight for s in specs])
-    policy, report["triage"] = choose_triage(probs.numpy(), y_cal.numpy())
+    policy, report["triage"] = choose_triage(probs.numpy(), y_cal.numpy(), shipping.mel_sensitivity,
+                                             shipping.malignant_sensitivity)
 
     # OOD gate on member A's intermediate features: Gaussians fitted on training images, scales and
     # threshold from the calibration split.
@@ -120,7 +175,7 @@ def finalize(run_dir: Path, weights_dir: Path, labels_csv: Path, split_csv: Path
     dims = [2 * m.shape[1] for m in members[0].model.forward_intermediates(
         torch.zeros(1, 3, 64, 64), indices=OOD_LAYERS, extra_blocks=True, intermediates_only=True)]
     gate = OODGate.fit(train_out.features[0], cal.features[0], dims, OOD_QUANTILE)
-    ood_file = weights_dir / "ham10k_lite_ood_A.safetensors"
+    ood_file = weights_dir / f"{shipping.file_prefix}_ood_{OOD_MEMBER}.safetensors"
     gate.save(ood_file)
     cal_scores = gate.scores(cal.features[0])
     non_skin = all_non_skin()
@@ -134,17 +189,15 @@ def finalize(run_dir: Path, weights_dir: Path, labels_csv: Path, split_csv: Path
         "non_skin_scores": {name: round(float(s), 2) for (name, _), s in zip(non_skin, ns_scores)},
     }
     profile = ProfileSpec(
-        id=PROFILE_ID,
-        description="Two EfficientNet-Lite members fine-tuned on HAM10000 (224 px pool) in this repository; "
-                    "temperature-scaled, with an out-of-distribution gate. See weights/README.md.",
-        members=specs, triage=policy,
+        id=profile_id, description=shipping.description, members=specs, triage=policy,
         ood=OODSpec(member=OOD_MEMBER, layers=OOD_LAYERS, file=ood_file.name, sha256=sha256_file(ood_file),
                     threshold=round(gate.threshold, 4)),
     )
     manifest_path = weights_dir / "manifest.json"
     manifest = json.loads(manifest_path.read_text())
-    manifest["default_profile"] = PROFILE_ID
-    manifest["profiles"][PROFILE_ID] = profile.model_dump(mode="json", exclude={"id", "search_dirs"})
+    if make_default:
+        manifest["default_profile"] = profile_id
+    manifest["profiles"][profile_id] = profile.model_dump(mode="json", exclude={"id", "search_dirs"})
     manifest_path.write_text(json.dumps(manifest, indent=2) + "\n")
-    (weights_dir / "calibration.json").write_text(json.dumps(report, indent=2) + "\n")
+    (weights_dir / shipping.report_file).write_text(json.dumps(report, indent=2) + "\n")
     return report

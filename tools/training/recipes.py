@@ -50,10 +50,10 @@ RECIPES_V1 = {
 # v2: colour constancy, 224 px for both, EMA weights, partial balanced softmax, a longer schedule, and
 # tf_efficientnet_lite2 as the second member. Sized to finish in about two hours on 2 CPU cores.
 RECIPES_V2 = {
-    "A": Recipe(name="A", variant=0, input_size=224, epochs=12, label_smoothing=0.1,
+    "A": Recipe(name="A", variant=0, input_size=224, epochs=8, label_smoothing=0.1,
                 sampling_power=0.5, loss_power=0.0, logit_adjust=0.5, crop_scale=(0.5, 1.0), jitter=0.1,
                 rotate=0, colour_constancy="shades_of_gray", ema_decay=0.998),
-    "B": Recipe(name="B", variant=2, input_size=224, epochs=10, label_smoothing=0.05,
+    "B": Recipe(name="B", variant=2, input_size=224, epochs=7, label_smoothing=0.05,
                 sampling_power=0.5, loss_power=0.0, logit_adjust=0.5, crop_scale=(0.4, 1.0), jitter=0.15,
                 rotate=30, colour_constancy="shades_of_gray", ema_decay=0.998),
 }
