@@ -12,7 +12,7 @@ import chainlit as cl
 from chainlit.config import config as chainlit_config
 from chainlit.utils import utc_now
 
-from assistant import wording
+from assistant import metrics, wording
 from assistant.charts import probability_figure
 from assistant.events import (
     ChatEvent,
@@ -26,10 +26,12 @@ from assistant.events import (
     ToolStarted,
 )
 from assistant.orchestrator import Attachment, Conversation, Services, Turn
+from assistant.logs import configure_logging
 from assistant.settings import get_settings
 
 log = logging.getLogger("assistant.app")  # chainlit loads this file by path, not as a module
 settings = get_settings()
+configure_logging(settings)
 
 
 def _apply_settings() -> None:
@@ -58,6 +60,7 @@ _services: Services | None = None
 async def load_services() -> None:
     """Weights load and warm up in a thread; the server answers HTTP only once this is done."""
     global _services
+    configure_logging(settings)  # again: uvicorn set up its own loggers after this module was imported
     _services = await asyncio.to_thread(Services.load)
     probe = await _services.llm.probe()
     log.info("ready: classifier %s; intent router %s; AI writer at %s %s", "loaded" if _services.classifier else
@@ -77,6 +80,12 @@ async def chat_profiles(user: cl.User | None = None, language: str | None = None
 async def start() -> None:
     assert _services is not None  # on_app_startup ran before the first connection
     cl.user_session.set("conversation", Conversation(_services))
+    metrics.CHAT_SESSIONS.inc()
+
+
+@cl.on_chat_end
+async def end() -> None:
+    metrics.CHAT_SESSIONS.dec()
 
 
 @cl.on_message

@@ -22,6 +22,7 @@ from openai.types.chat import ChatCompletionContentPartImageParam, ChatCompletio
 from PIL import Image, ImageOps
 from pydantic import BaseModel, ConfigDict
 
+from assistant import metrics
 from assistant.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -223,7 +224,15 @@ class ChatStream:
         self.finish_reason: str | None = None
 
     def __aiter__(self) -> AsyncIterator[str]:
-        return self._run()
+        return self._counted()
+
+    async def _counted(self) -> AsyncIterator[str]:
+        try:
+            async for text in self._run():
+                yield text
+        except LLMError as e:
+            metrics.llm_error(e.kind)
+            raise
 
     async def _run(self) -> AsyncIterator[str]:
         cfg = self._llm.config

@@ -27,7 +27,7 @@ from langchain_core.tools import BaseTool
 from PIL import Image
 from pydantic import BaseModel, ConfigDict
 
-from assistant import followup, wording
+from assistant import followup, metrics, wording
 from assistant.events import ChatEvent, Notice, TextDelta, TextFinished, TextStarted, ToolFinished, ToolStarted
 from assistant.intents import get_router, router_status
 from assistant.llm import LLMClient, LLMConfig
@@ -109,6 +109,11 @@ class Conversation:
         self._lock = asyncio.Lock()
 
     async def handle(self, turn: Turn) -> AsyncIterator[ChatEvent]:
+        async for event in self._handle(turn):
+            metrics.observe_event(event)
+            yield event
+
+    async def _handle(self, turn: Turn) -> AsyncIterator[ChatEvent]:
         async with self._lock:
             text = turn.text.strip()
             if len(turn.attachments) > self.services.settings.chat_max_files_per_message:
@@ -152,6 +157,7 @@ class Conversation:
         self.analyses.append(Analysis(result=result))
         number = len(self.analyses)
         if result.status == "not_a_lesion":
+            metrics.ood_refusal()
             yield self._say(wording.text("not_a_lesion", number=number, reason=result.ood.reason))
             return
 

@@ -433,6 +433,11 @@ class ReportWriter:
         self._notes: list[str] = []  # what was removed from the model's text or ignored
         self.report: Report | None = None  # set by finish()
 
+    @property
+    def shown(self) -> list[ReportSection]:
+        """The sections checked and shown so far, in order."""
+        return list(self._shown)
+
     def feed(self, text: str) -> str:
         if self.report is not None:
             raise RuntimeError("the report is already finished")
@@ -556,6 +561,7 @@ class ReportChunk(BaseModel):
 
     type: Literal["chunk"] = "chunk"
     text: str
+    sections: list[ReportSection] = []  # the sections this chunk completes, each already checked
 
 
 class ReportReady(BaseModel):
@@ -570,9 +576,19 @@ ReportEvent = ReportChunk | ReportReady
 
 def _whole(report: Report) -> Iterator[ReportEvent]:
     """A report known in full at once, as the same events: its parts, then the report."""
-    for part in report.parts():
-        yield ReportChunk(text=part)
+    first = 1 if report.note and not report.note_at_end else 0  # parts()[0] is then the note
+    for i, part in enumerate(report.parts()):
+        n = i - first
+        yield ReportChunk(text=part, sections=[report.sections[n]] if 0 <= n < len(report.sections) else [])
     yield ReportReady(report=report)
+
+
+def standard_reports_ready() -> bool:
+    """Whether the standard (fallback) text exists for every class and writable section."""
+    try:
+        return all(set(_writable()) <= set(_fallback_file(c.dx)) for c in catalogue().classes)
+    except Exception:  # a missing or unreadable file
+        return False
 
 
 async def stream_report(
@@ -592,11 +608,18 @@ async def stream_report(
     writer = ReportWriter(result)
     got_text = False
     failure: LLMError | None = None
+    done = 0  # sections already sent in a chunk
+
+    def chunk(text: str) -> ReportChunk:
+        nonlocal done
+        new, done = writer.shown[done:], len(writer.shown)
+        return ReportChunk(text=text, sections=new)
+
     try:
         async for text in stream:
             got_text = True
             if shown := writer.feed(text):
-                yield ReportChunk(text=shown)
+                yield chunk(shown)
     except LLMError as e:
         log.warning("report LLM failed (%s): %s", e.kind, e)
         failure = e
@@ -607,7 +630,7 @@ async def stream_report(
             yield event
         return
     truncated = failure is not None or stream.finish_reason == "length"
-    yield ReportChunk(text=writer.finish(truncated=truncated, model_id=stream.model_id))
+    yield chunk(writer.finish(truncated=truncated, model_id=stream.model_id))
     assert writer.report is not None  # set by finish()
     if failure:
         writer.report.repairs.insert(0, f"AI writer stopped early: {failure}")

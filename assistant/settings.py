@@ -72,7 +72,18 @@ class Settings(BaseSettings):
     staff_auth_header: str | None = Field(None, description="Trusted header (e.g. X-Forwarded-User) set by the "
                                           "clinic's SSO proxy; logs staff into the full app.")
 
+    # Integrator API (/api/v1/* and the seed's /predict, /interpret, /analyze)
+    api_keys: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="Comma-separated API keys (header X-API-Key or Authorization: Bearer). "
+        "Empty: no key needed.")
+    api_rate_limit: int = Field(0, ge=0, description="Requests per minute per API key (per client IP without keys), "
+                                "as a token bucket; 0: no limit.")
+    api_queue_limit: int = Field(8, ge=0, description="Classifier calls from the API that may wait behind the one "
+                                 "running; more get 503 with Retry-After.")
+    status_check_s: float = Field(30.0, gt=0, description="How often /health and /ready refresh their cached LLM check.")
+
     log_level: str = "INFO"
+    log_format: Literal["text", "json"] = Field("text", description="'json': one JSON object per log line.")
 
     @property
     def max_image_mb(self) -> int:
@@ -84,6 +95,13 @@ class Settings(BaseSettings):
     def _split_origins(cls, value: object) -> object:
         if isinstance(value, str):
             return [o.strip().rstrip("/") for o in value.split(",") if o.strip()]
+        return value
+
+    @field_validator("api_keys", mode="before")
+    @classmethod
+    def _split_keys(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [k.strip() for k in value.split(",") if k.strip()]
         return value
 
 

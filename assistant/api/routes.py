@@ -1,34 +1,43 @@
-"""`/api/v1/*` and ops routes. Services come from a getter so the app's startup hook can fill them in.
+"""`/api/v1/*`, the seed's routes (`/predict`, `/interpret`, `/analyze`) and the ops routes (`/health`,
+`/ready`, `/metrics`). Services come from a getter so the app's startup hook can fill them in.
 Every bad input is a 4xx `{"error": {"code", "message"}}` carrying the intake's code and message."""
 
 from __future__ import annotations
 
-import contextvars
+import json
+import logging
 import time
 import uuid
 from collections import OrderedDict
-from typing import Any, Callable
+from collections.abc import AsyncIterator, Callable
+from typing import Any
 
-from fastapi import APIRouter, FastAPI, Request, UploadFile
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Depends, FastAPI, Request, UploadFile
+from fastapi.exception_handlers import http_exception_handler, request_validation_exception_handler
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response, StreamingResponse
+from pydantic import ValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from assistant import metrics
+from assistant.api import seed
+from assistant.api.errors import ApiError, error_response
+from assistant.api.limits import ClassifierQueue, RateLimiter, check_key
+from assistant.api.status import StatusCache
+from assistant.logs import request_id
 from assistant.orchestrator import Attachment, Conversation, Services, Turn
-from assistant.report import build_report
+from assistant.report import Report, ReportChunk, ReportReady, build_report, stream_report
+from assistant.runtime import active_profile
+from assistant.settings import Settings, get_settings
 from tools.intake import IntakeError
 from tools.result import ClassificationResult
 
-request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
+__all__ = ["ApiError", "ConversationStore", "mount", "read_capped", "request_id"]
+
+log = logging.getLogger(__name__)
 READ_CHUNK = 64 * 1024
-
-
-class ApiError(Exception):
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(message)
-        self.status, self.code, self.message = status, code, message
-
-
-def _error(status: int, code: str, message: str) -> JSONResponse:
-    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
+SEED_PATHS = ("/predict", "/interpret", "/analyze")
+OWN_PREFIXES = ("/api/", "/health", "/ready", "/metrics", *SEED_PATHS)
 
 
 async def read_capped(upload: UploadFile, cap: int) -> bytes:
@@ -78,76 +87,151 @@ def _event_json(event: Any) -> dict:
     return {"type": type(event).__name__, **event.model_dump(mode="json")}
 
 
-def build_router(get_services: Callable[[], Services | None], store: ConversationStore) -> APIRouter:
-    router = APIRouter()
+def sse(event: str, data: Any) -> str:
+    """One Server-Sent Event; `data` as one line of JSON."""
+    return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
 
-    def services() -> Services:
-        s = get_services()
+
+def _sse_response(events: AsyncIterator[str]) -> StreamingResponse:
+    return StreamingResponse(events, media_type="text/event-stream",
+                             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+
+
+def _wants_sse(request: Request) -> bool:
+    return "text/event-stream" in request.headers.get("accept", "")
+
+
+def _flag(value: object) -> bool:
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off", ""):
+        return False
+    raise ApiError(422, "bad_flag", f"Expected true or false, got {str(value)[:40]!r}.")
+
+
+def _report_json(report: Report) -> dict:
+    return {"report": report.model_dump(mode="json"), "markdown": report.markdown}
+
+
+class Api:
+    """The state the routes share: services getter, conversations, limits, cached status."""
+
+    def __init__(self, get_services: Callable[[], Services | None], store: ConversationStore) -> None:
+        self.get_services, self.store = get_services, store
+        self.limiter, self.queue, self.status = RateLimiter(), ClassifierQueue(), StatusCache()
+
+    def settings(self) -> Settings:
+        s = self.get_services()
+        return s.settings if s is not None else get_settings()
+
+    def services(self) -> Services:
+        s = self.get_services()
         if s is None:
             raise ApiError(503, "not_ready", "The models are still loading.")
         if s.classifier is None:
             raise ApiError(503, "classifier_unavailable", s.classifier_error or "Classifier unavailable.")
         return s
 
-    async def classify(s: Services, data: bytes, tta: bool) -> ClassificationResult:
-        try:
-            return await s.classifier.ainvoke({"image": data, "tta": tta})
-        except IntakeError as exc:
-            raise ApiError(422, exc.code, exc.message) from None
+    async def guard(self, request: Request) -> None:
+        """API key (when API_KEYS is set), then the rate limit (per key, else per client address)."""
+        settings = self.settings()
+        key = check_key(request, settings.api_keys)
+        client = f"key:{key}" if key else f"ip:{request.client.host if request.client else '-'}"
+        self.limiter.take(client, settings.api_rate_limit)
 
-    async def image_from(file: UploadFile | None, s: Services) -> bytes:
-        if file is None:
-            raise ApiError(422, "missing_file", "Send the image as the multipart field `file`.")
-        return await read_capped(file, s.settings.max_image_bytes)
+    async def classify(self, s: Services, data: bytes, tta: bool) -> ClassificationResult:
+        async with self.queue.slot(s.settings.api_queue_limit):
+            try:
+                return await s.classifier.ainvoke({"image": data, "tta": tta})
+            except IntakeError as exc:
+                raise ApiError(422, exc.code, exc.message) from None
+
+
+async def _form_file(request: Request, s: Services) -> tuple[bytes, Any]:
+    form = await request.form()
+    file = form.get("file")
+    if not hasattr(file, "read"):
+        raise ApiError(422, "missing_file", "Send the image as the multipart field `file`.")
+    return await read_capped(file, s.settings.max_image_bytes), form
+
+
+def build_router(get_services: Callable[[], Services | None], store: ConversationStore) -> tuple[APIRouter, Api]:
+    api = Api(get_services, store)
+    router = APIRouter()
+    guarded = APIRouter(dependencies=[Depends(api.guard)])
+
+    # ------------------------------------------------------------ ops
 
     @router.get("/health")
     async def health() -> dict:
-        s = get_services()
-        return {"status": "healthy", "models_loaded": bool(s and s.classifier), "request_id": request_id.get()}
+        """Liveness (always 200 while the process answers), with what the seed's /health said."""
+        snap = await api.status.snapshot(get_services())
+        return {"status": "healthy", **snap, "request_id": request_id.get()}
 
     @router.get("/ready")
     async def ready() -> JSONResponse:
-        s = get_services()
-        ok = bool(s and s.classifier)
-        return JSONResponse({"ready": ok, "classifier": ok}, status_code=200 if ok else 503)
+        """200 when the classifier and intent router are loaded and a report can be written (LLM reachable,
+        or the standard reports in place); 503 otherwise. Cached: no forward pass, no LLM call per request."""
+        snap = await api.status.snapshot(get_services())
+        ok = StatusCache.is_ready(snap)
+        return JSONResponse({"ready": ok, **snap}, status_code=200 if ok else 503)
 
-    @router.post("/api/v1/predict")
+    @router.get("/metrics")
+    async def prometheus() -> Response:
+        return Response(metrics.exposition(), media_type=metrics.CONTENT_TYPE)
+
+    # ------------------------------------------------------------ /api/v1
+
+    @guarded.post("/api/v1/predict")
     async def predict(request: Request, tta: bool = True) -> dict:
-        s = services()
-        form = await request.form()
-        file = form.get("file")
+        s = api.services()
+        data, form = await _form_file(request, s)
         if "tta" in form:
-            tta = str(form["tta"]).lower() in ("1", "true", "yes", "on")
-        data = await image_from(file if hasattr(file, "read") else None, s)
-        return (await classify(s, data, tta)).model_dump(mode="json")
+            tta = _flag(form["tta"])
+        result = await api.classify(s, data, tta)
+        metrics.record_result(result)
+        return result.model_dump(mode="json")
 
-    @router.post("/api/v1/interpret")
-    async def interpret(request: Request) -> dict:
-        s = services()
+    @guarded.post("/api/v1/interpret")
+    async def interpret(request: Request, stream: bool = False) -> Any:
+        """A predict result in, its report out; `?stream=true`: Server-Sent Events, one `section` event per
+        checked section, then `done` with the whole report."""
+        s = api.services()
         try:
             result = ClassificationResult.model_validate(await request.json())
         except Exception as exc:
             raise ApiError(422, "bad_result", f"Send a predict result as JSON ({type(exc).__name__}).") from None
         if result.status != "ok":
             raise ApiError(422, "not_a_lesion", result.ood.reason or "The image was not a skin spot.")
-        report = await build_report(result, None, s.llm)
-        return {"report": report.model_dump(mode="json"), "markdown": report.markdown}
+        if not stream:
+            report = await build_report(result, None, s.llm)
+            metrics.record_report(report.source)
+            return _report_json(report)
 
-    @router.post("/api/v1/analyze")
+        async def events() -> AsyncIterator[str]:
+            async for event in stream_report(result, None, s.llm):
+                if isinstance(event, ReportChunk):
+                    for section in event.sections:
+                        yield sse("section", section.model_dump(mode="json"))
+                elif isinstance(event, ReportReady):
+                    metrics.record_report(event.report.source)
+                    yield sse("done", _report_json(event.report))
+
+        return _sse_response(events())
+
+    @guarded.post("/api/v1/analyze")
     async def analyze(request: Request, tta: bool = True) -> dict:
-        s = services()
-        form = await request.form()
-        file = form.get("file")
-        data = await image_from(file if hasattr(file, "read") else None, s)
-        result = await classify(s, data, tta)
+        s = api.services()
+        data, _ = await _form_file(request, s)
+        result = await api.classify(s, data, tta)
+        metrics.record_result(result)
         out: dict = {"prediction": result.model_dump(mode="json"), "report": None}
         if result.status == "ok":
             report = await build_report(result, data, s.llm)
-            out["report"] = {"report": report.model_dump(mode="json"), "markdown": report.markdown}
+            metrics.record_report(report.source)
+            out["report"] = _report_json(report)
         return out
-
-    async def run_turn(conversation: Conversation, turn: Turn) -> list[dict]:
-        return [_event_json(e) async for e in conversation.handle(turn)]
 
     async def turn_from(request: Request, s: Services) -> Turn:
         if request.headers.get("content-type", "").startswith("multipart/"):
@@ -166,46 +250,145 @@ def build_router(get_services: Callable[[], Services | None], store: Conversatio
             raise ApiError(422, "bad_json", "Send {\"text\": \"...\"}.")
         return Turn(text=body.get("text", ""))
 
-    @router.post("/api/v1/conversations")
-    async def new_conversation(request: Request) -> dict:
-        s = services()
+    async def answer(request: Request, s: Services, key: str, conversation: Conversation, turn: Turn,
+                     opening: dict | None = None) -> Any:
+        """The turn's events: JSON, or one SSE event per conversation event with `Accept: text/event-stream`."""
+        limit = s.settings.api_queue_limit
+        if not turn.attachments:
+            limit = 1 << 30  # no classifier call: never refused
+        if not _wants_sse(request):
+            async with api.queue.slot(limit):
+                return {"id": key, "events": [_event_json(e) async for e in conversation.handle(turn)]}
+        api.queue.check(limit)  # refuse before the stream starts; the slot is taken inside it
+
+        async def events() -> AsyncIterator[str]:
+            if opening is not None:
+                yield sse("conversation", opening)
+            async with api.queue.slot(1 << 30):
+                async for event in conversation.handle(turn):
+                    yield sse(event.kind, _event_json(event))
+            yield sse("done", {"id": key})
+
+        return _sse_response(events())
+
+    @guarded.post("/api/v1/conversations")
+    async def new_conversation(request: Request) -> Any:
+        s = api.services()
         turn = await turn_from(request, s)
         conversation = Conversation(s)
         key = store.add(conversation)
-        return {"id": key, "events": await run_turn(conversation, turn)}
+        return await answer(request, s, key, conversation, turn, opening={"id": key})
 
-    @router.post("/api/v1/conversations/{key}/messages")
-    async def message(key: str, request: Request) -> dict:
-        s = services()
+    @guarded.post("/api/v1/conversations/{key}/messages")
+    async def message(key: str, request: Request) -> Any:
+        s = api.services()
         conversation = store.get(key)
         turn = await turn_from(request, s)
         if not turn.text and not turn.attachments:
             raise ApiError(422, "empty", "Send text or an image.")
-        return {"id": key, "events": await run_turn(conversation, turn)}
+        return await answer(request, s, key, conversation, turn)
 
-    return router
+    # ------------------------------------------------------------ the seed's routes
+
+    async def seed_predict(request: Request, use_tta: bool) -> tuple[seed.SeedPrediction, ClassificationResult, bytes]:
+        s = api.services()
+        data, form = await _form_file(request, s)
+        if "use_tta" in form:
+            use_tta = _flag(form["use_tta"])
+        result = await api.classify(s, data, use_tta)
+        metrics.record_result(result)
+        if result.status != "ok":
+            raise ApiError(422, "not_a_lesion", result.ood.reason or "The image does not look like a skin spot.")
+        return seed.to_seed(result, use_tta=use_tta, size_bytes=len(data)), result, data
+
+    @guarded.post("/predict", tags=["seed"], response_model=seed.SeedPrediction)
+    async def seed_predict_route(request: Request, use_tta: bool = True) -> seed.SeedPrediction:
+        """The seed's /predict: multipart `file`, form or query `use_tta`."""
+        return (await seed_predict(request, use_tta))[0]
+
+    @guarded.post("/interpret", tags=["seed"], response_model=seed.SeedInterpretation)
+    async def seed_interpret(request: Request) -> seed.SeedInterpretation:
+        """The seed's /interpret: its /predict JSON in, the report out."""
+        s = api.services()
+        try:
+            prediction = seed.SeedPrediction.model_validate(await request.json())
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in first.get("loc", ())) or "body"
+            raise ApiError(422, "bad_prediction", f"{where}: {first.get('msg', 'invalid')}"[:300]) from None
+        except Exception:
+            raise ApiError(422, "bad_json", "Send the /predict JSON as the body.") from None
+        profile = active_profile(s.settings)
+        result = seed.from_seed(prediction, profile.triage, profile.id)
+        report = await build_report(result, None, s.llm)
+        metrics.record_report(report.source)
+        return seed.SeedInterpretation(interpretation=report.markdown, report_source=report.source,
+                                       sections=[x.model_dump(mode="json") for x in report.sections])
+
+    @guarded.post("/analyze", tags=["seed"], response_model=seed.SeedAnalysis)
+    async def seed_analyze(request: Request, use_tta: bool = True) -> seed.SeedAnalysis:
+        """The seed's /analyze: a file in, the /predict fields and the report out."""
+        prediction, result, data = await seed_predict(request, use_tta)
+        report = await build_report(result, data, api.services().llm)
+        metrics.record_report(report.source)
+        return seed.SeedAnalysis(**prediction.model_dump(), interpretation=report.markdown,
+                                 report_source=report.source)
+
+    router.include_router(guarded)
+    return router, api
 
 
-def mount(app: FastAPI, get_services: Callable[[], Services | None], store: ConversationStore | None = None) -> None:
-    """Adds the routes ahead of Chainlit's SPA catch-all, the error handler and the request-id middleware."""
-    router = build_router(get_services, store or ConversationStore())
+def _route_template(request: Request) -> str:
+    route = request.scope.get("route")
+    return getattr(route, "path", None) or "unmatched"
+
+
+def mount(app: FastAPI, get_services: Callable[[], Services | None], store: ConversationStore | None = None) -> Api:
+    """Adds the routes ahead of Chainlit's SPA catch-all, the error handlers (for our paths) and the
+    request-id and metrics middleware. Returns the routes' shared state (limits, queue, status)."""
+    router, api = build_router(get_services, store or ConversationStore())
     before = len(app.router.routes)
     app.include_router(router)
     new = app.router.routes[before:]
     del app.router.routes[before:]
     app.router.routes[:0] = new
 
+    def ours(request: Request) -> bool:
+        return request.url.path.startswith(OWN_PREFIXES)
+
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
-        return _error(exc.status, exc.code, exc.message)
+        return error_response(exc.status, exc.code, exc.message, exc.headers)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if not ours(request):
+            return await http_exception_handler(request, exc)
+        code = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 413: "too_large"}.get(
+            exc.status_code, "http_error")
+        return error_response(exc.status_code, code, str(exc.detail), getattr(exc, "headers", None))
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation_error(request: Request, exc: RequestValidationError) -> Response:
+        if not ours(request):
+            return await request_validation_exception_handler(request, exc)
+        first = (exc.errors() or [{}])[0]
+        where = ".".join(str(p) for p in first.get("loc", ())) or "request"
+        return error_response(422, "bad_request", f"{where}: {first.get('msg', 'invalid')}"[:300])
 
     @app.middleware("http")
-    async def _request_id(request: Request, call_next):
-        rid = request.headers.get("x-request-id") or uuid.uuid4().hex
+    async def _request_id_and_metrics(request: Request, call_next):
+        rid = request.headers.get("x-request-id", "")[:128] or uuid.uuid4().hex
         token = request_id.set(rid)
+        started = time.perf_counter()
         try:
             response = await call_next(request)
         finally:
             request_id.reset(token)
+        route = _route_template(request)
+        metrics.HTTP_REQUESTS.labels(route=route, method=request.method, status=str(response.status_code)).inc()
+        metrics.HTTP_LATENCY.labels(route=route, method=request.method).observe(time.perf_counter() - started)
         response.headers["X-Request-ID"] = rid
         return response
+
+    return api

@@ -1,26 +1,10 @@
-"""The integrator API on a bare FastAPI app with the shipped weights (loaded once per module)."""
+"""The integrator API on a bare FastAPI app with the shipped weights (loaded once, tests/api/conftest.py)."""
 
 from __future__ import annotations
 
-from pathlib import Path
+from tests.api.conftest import PHOTOS
 
-import pytest
-from fastapi import FastAPI
-from fastapi.testclient import TestClient
-
-from assistant.api import mount
-from assistant.orchestrator import Services
-
-ASSETS = Path(__file__).resolve().parents[1] / "assets"
-PHOTO = sorted(ASSETS.glob("ISIC_*.jpg"))[0]
-
-
-@pytest.fixture(scope="module")
-def client() -> TestClient:
-    services = Services.load()
-    app = FastAPI()
-    mount(app, lambda: services)
-    return TestClient(app)
+PHOTO = PHOTOS[0]
 
 
 def test_health_and_ready(client):
