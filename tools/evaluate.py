@@ -12,7 +12,7 @@ from tools.catalogue import catalogue
 from tools.classifier import Ensemble, Member, combine, probabilities
 from tools.intake import load_image_file
 from tools.manifest import TriagePolicy
-from tools.metrics import summary
+from tools.metrics import bootstrap_intervals, summary
 from tools.preprocess import prepare
 from tools.triage import triage
 
@@ -57,7 +57,15 @@ def evaluate(ensemble: Ensemble, rows: list[dict[str, str]], batch_size: int = 3
         "tta": [probabilities(lg, m.spec.temperature) for m, lg in zip(ensemble.members, out.logits)],
         "no_tta": [probabilities(lg[:, :1], m.spec.temperature) for m, lg in zip(ensemble.members, out.logits)],
     }
-    report = {"profile": ensemble.profile.id, **metrics(combine(torch.stack(per_member["tta"]), weights), y)}
+    shown = combine(torch.stack(per_member["tta"]), weights)
+    report = {"profile": ensemble.profile.id, **metrics(shown, y)}
+    report["bootstrap_95"] = bootstrap_intervals(shown.numpy(), y, len(cat.classes))
+    try:
+        from tools.challenge_score import challenge_score
+
+        report["challenge_scorer"] = challenge_score([r["image_id"] for r in rows], shown.numpy(), y)
+    except ImportError:  # the scorer is a dev extra
+        report["challenge_scorer"] = None
     variants = {"ensemble_no_tta": metrics(combine(torch.stack(per_member["no_tta"]), weights), y)}
     for mode, probs in per_member.items():
         for member, p in zip(ensemble.members, probs):
@@ -96,7 +104,17 @@ def headline_table(report: dict) -> str:
     lines.append("")
     lines += [f"{k:<36}{v:>8.3f}" for k, v in report["triage"].items() if v is not None]
     lines.append("")
-    lines.append(f"{'per class (ensemble, TTA)':<26}{'precision':>10}{'recall':>10}{'f1':>10}{'support':>10}")
-    for dx, pc in report["per_class"].items():
-        lines.append(f"{dx:<26}{pc['precision']:>10.3f}{pc['recall']:>10.3f}{pc['f1']:>10.3f}{pc['support']:>10}")
+    boot = report.get("bootstrap_95")
+    if boot:
+        lo, hi = boot["balanced_accuracy"]
+        lines.append(f"{'balanced accuracy 95% CI':<36}{lo:>8.3f} - {hi:.3f}")
+    if report.get("challenge_scorer"):
+        cs = report["challenge_scorer"]
+        lines.append(f"{'ISIC scorer: balanced accuracy':<36}{cs['balanced_accuracy']:>8.3f}   macro AUC {cs['macro_auc']:.3f}")
+    lines.append("")
+    lines.append(f"{'per class (ensemble, TTA)':<26}{'precision':>10}{'recall':>10}{'f1':>10}{'support':>10}{'recall 95% CI':>18}")
+    for i, (dx, pc) in enumerate(report["per_class"].items()):
+        ci = boot["recall"][i] if boot and boot["recall"][i] else None
+        ci_text = f"{ci[0]:.2f} - {ci[1]:.2f}" if ci else "-"
+        lines.append(f"{dx:<26}{pc['precision']:>10.3f}{pc['recall']:>10.3f}{pc['f1']:>10.3f}{pc['support']:>10}{ci_text:>18}")
     return "\n".join(lines)

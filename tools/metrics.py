@@ -73,3 +73,29 @@ def summary(probs: np.ndarray, y_true: np.ndarray, dx_codes: list[str], mel: int
         "per_class": {dx: pcs[i] for i, dx in enumerate(dx_codes)},
         "confusion_matrix": {"labels": dx_codes, "rows_true_cols_predicted": cm.tolist()},
     }
+
+
+def bootstrap_intervals(probs: np.ndarray, y_true: np.ndarray, n_classes: int, rounds: int = 1000,
+                        seed: int = 0) -> dict:
+    """95% percentile intervals over `rounds` resamples of the images: balanced accuracy and each class's
+    recall and precision (a class absent from a resample is left out of that resample's figure)."""
+    rng = np.random.default_rng(seed)
+    y_pred = probs.argmax(1)
+    bal, recall, precision = [], [[] for _ in range(n_classes)], [[] for _ in range(n_classes)]
+    for _ in range(rounds):
+        idx = rng.integers(0, len(y_true), len(y_true))
+        cm = confusion(y_true[idx], y_pred[idx], n_classes)
+        pcs = per_class(cm)
+        present = [i for i in range(n_classes) if cm[i].sum()]
+        bal.append(np.mean([pcs[i]["recall"] for i in present]))
+        for i in range(n_classes):
+            if cm[i].sum():
+                recall[i].append(pcs[i]["recall"])
+            if cm[:, i].sum():
+                precision[i].append(pcs[i]["precision"])
+
+    def ci(values: list[float]) -> list[float] | None:
+        return [float(np.percentile(values, 2.5)), float(np.percentile(values, 97.5))] if values else None
+
+    return {"rounds": rounds, "balanced_accuracy": ci(bal),
+            "recall": [ci(v) for v in recall], "precision": [ci(v) for v in precision]}

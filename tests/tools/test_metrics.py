@@ -40,3 +40,34 @@ def test_summary_balanced_accuracy_and_melanoma_recall():
     assert s["melanoma_recall"] == 1.0
     assert s["accuracy"] == pytest.approx(4 / 6)
     assert s["confusion_matrix"]["rows_true_cols_predicted"] == [[1, 0, 1], [1, 1, 0], [0, 0, 2]]
+
+
+def _noisy(n: int = 400, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 7, n)
+    p = rng.dirichlet(np.ones(7), n)
+    p[np.arange(n), y] += rng.uniform(0, 0.8, n)
+    return p / p.sum(1, keepdims=True), y
+
+
+def test_the_challenge_scorer_agrees_with_our_balanced_accuracy():
+    from tools.catalogue import catalogue
+    from tools.challenge_score import challenge_score
+
+    probs, y = _noisy()
+    ours = summary(probs, y, catalogue().dx_codes, catalogue().by_dx("mel").index, [0, 1, 5])
+    theirs = challenge_score([f"ISIC_{i:07d}" for i in range(len(y))], probs, y)
+    assert abs(theirs["balanced_accuracy"] - ours["balanced_accuracy"]) < 1e-9
+    assert abs(theirs["per_class"]["MEL"]["auc"] - ours["auroc_melanoma_vs_rest"]) < 1e-6
+
+
+def test_bootstrap_interval_brackets_the_estimate_and_narrows_with_more_images():
+    from tools.metrics import bootstrap_intervals
+
+    small, big = _noisy(150, 1), _noisy(1500, 1)
+    ci_small = bootstrap_intervals(*small, 7, rounds=300)["balanced_accuracy"]
+    ci_big = bootstrap_intervals(*big, 7, rounds=300)
+    point = summary(*big, [str(i) for i in range(7)], 5, [5])["balanced_accuracy"]
+    assert ci_big["balanced_accuracy"][0] < point < ci_big["balanced_accuracy"][1]
+    assert ci_big["balanced_accuracy"][1] - ci_big["balanced_accuracy"][0] < ci_small[1] - ci_small[0]
+    assert all(lo <= hi for lo, hi in ci_big["recall"])
