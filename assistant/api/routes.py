@@ -114,6 +114,21 @@ def _report_json(report: Report) -> dict:
     return {"report": report.model_dump(mode="json"), "markdown": report.markdown}
 
 
+def _image_form(flag: str) -> dict:
+    """The OpenAPI request body of a route that reads the form itself: multipart `file` and a flag."""
+    schema = {"type": "object", "required": ["file"], "properties": {
+        "file": {"type": "string", "format": "binary"}, flag: {"type": "string", "enum": ["true", "false"]}}}
+    return {"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": schema}}}}
+
+
+_JSON_OBJECT = {"requestBody": {"required": True, "content": {"application/json": {"schema": {"type": "object"}}}}}
+_TURN = {"requestBody": {"required": False, "content": {
+    "application/json": {"schema": {"type": "object", "properties": {"text": {"type": "string"}}}},
+    "multipart/form-data": {"schema": {"type": "object", "properties": {
+        "text": {"type": "string"}, "file": {"type": "string", "format": "binary"}}}},
+}}}
+
+
 class Api:
     """The state the routes share: services getter, conversations, limits, cached status."""
 
@@ -183,7 +198,7 @@ def build_router(get_services: Callable[[], Services | None], store: Conversatio
 
     # ------------------------------------------------------------ /api/v1
 
-    @guarded.post("/api/v1/predict")
+    @guarded.post("/api/v1/predict", openapi_extra=_image_form("tta"))
     async def predict(request: Request, tta: bool = True) -> dict:
         s = api.services()
         data, form = await _form_file(request, s)
@@ -193,7 +208,7 @@ def build_router(get_services: Callable[[], Services | None], store: Conversatio
         metrics.record_result(result)
         return result.model_dump(mode="json")
 
-    @guarded.post("/api/v1/interpret")
+    @guarded.post("/api/v1/interpret", openapi_extra=_JSON_OBJECT)
     async def interpret(request: Request, stream: bool = False) -> Any:
         """A predict result in, its report out; `?stream=true`: Server-Sent Events, one `section` event per
         checked section, then `done` with the whole report."""
@@ -220,7 +235,7 @@ def build_router(get_services: Callable[[], Services | None], store: Conversatio
 
         return _sse_response(events())
 
-    @guarded.post("/api/v1/analyze")
+    @guarded.post("/api/v1/analyze", openapi_extra=_image_form("tta"))
     async def analyze(request: Request, tta: bool = True) -> dict:
         s = api.services()
         data, _ = await _form_file(request, s)
@@ -271,7 +286,7 @@ def build_router(get_services: Callable[[], Services | None], store: Conversatio
 
         return _sse_response(events())
 
-    @guarded.post("/api/v1/conversations")
+    @guarded.post("/api/v1/conversations", openapi_extra=_TURN)
     async def new_conversation(request: Request) -> Any:
         s = api.services()
         turn = await turn_from(request, s)
@@ -279,7 +294,7 @@ def build_router(get_services: Callable[[], Services | None], store: Conversatio
         key = store.add(conversation)
         return await answer(request, s, key, conversation, turn, opening={"id": key})
 
-    @guarded.post("/api/v1/conversations/{key}/messages")
+    @guarded.post("/api/v1/conversations/{key}/messages", openapi_extra=_TURN)
     async def message(key: str, request: Request) -> Any:
         s = api.services()
         conversation = store.get(key)
@@ -301,12 +316,12 @@ def build_router(get_services: Callable[[], Services | None], store: Conversatio
             raise ApiError(422, "not_a_lesion", result.ood.reason or "The image does not look like a skin spot.")
         return seed.to_seed(result, use_tta=use_tta, size_bytes=len(data)), result, data
 
-    @guarded.post("/predict", tags=["seed"], response_model=seed.SeedPrediction)
+    @guarded.post("/predict", tags=["seed"], openapi_extra=_image_form("use_tta"), response_model=seed.SeedPrediction)
     async def seed_predict_route(request: Request, use_tta: bool = True) -> seed.SeedPrediction:
         """The seed's /predict: multipart `file`, form or query `use_tta`."""
         return (await seed_predict(request, use_tta))[0]
 
-    @guarded.post("/interpret", tags=["seed"], response_model=seed.SeedInterpretation)
+    @guarded.post("/interpret", tags=["seed"], openapi_extra=_JSON_OBJECT, response_model=seed.SeedInterpretation)
     async def seed_interpret(request: Request) -> seed.SeedInterpretation:
         """The seed's /interpret: its /predict JSON in, the report out."""
         s = api.services()
@@ -325,7 +340,7 @@ def build_router(get_services: Callable[[], Services | None], store: Conversatio
         return seed.SeedInterpretation(interpretation=report.markdown, report_source=report.source,
                                        sections=[x.model_dump(mode="json") for x in report.sections])
 
-    @guarded.post("/analyze", tags=["seed"], response_model=seed.SeedAnalysis)
+    @guarded.post("/analyze", tags=["seed"], openapi_extra=_image_form("use_tta"), response_model=seed.SeedAnalysis)
     async def seed_analyze(request: Request, use_tta: bool = True) -> seed.SeedAnalysis:
         """The seed's /analyze: a file in, the /predict fields and the report out."""
         prediction, result, data = await seed_predict(request, use_tta)
