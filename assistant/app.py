@@ -5,7 +5,9 @@ project root as the app root so `.chainlit/`, `public/` and `chainlit.md` are th
 from __future__ import annotations
 
 import asyncio
+import base64
 import logging
+import tempfile
 from pathlib import Path
 
 import chainlit as cl
@@ -16,6 +18,7 @@ from assistant import metrics, wording
 from assistant.charts import probability_figure
 from assistant.events import (
     ChatEvent,
+    Heatmap,
     Notice,
     ProbabilityChart,
     ResultCard,
@@ -44,7 +47,19 @@ def _apply_settings() -> None:
         chainlit_config.project.allow_origins[:] = settings.allowed_origins
 
 
+def _private_files_dir() -> None:
+    """Chainlit keeps uploads in APP_ROOT/.files and deletes that folder when it stops: replicas sharing an
+    app root would delete each other's uploads. Each process gets its own folder instead."""
+    import chainlit.config
+    import chainlit.server
+
+    folder = settings.files_dir or Path(tempfile.mkdtemp(prefix="ham10k-files-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    chainlit.config.FILES_DIRECTORY = chainlit.server.FILES_DIRECTORY = folder
+
+
 _apply_settings()
+_private_files_dir()
 
 if settings.widget_tokens or settings.staff_auth_header:
     # Any auth callback makes Chainlit require a login (and CHAINLIT_AUTH_SECRET): the widget then logs in
@@ -126,6 +141,10 @@ class ChainlitView:
             case ResultCard():
                 card = cl.CustomElement(name="ResultCard", props=event.model_dump(), display="inline")
                 await cl.Message(content=event.heading, elements=[card]).send()
+            case Heatmap():
+                picture = cl.Image(name=f"heatmap-{event.image_number}.png", content=base64.b64decode(event.png_base64),
+                                   display="inline", size="medium")
+                await cl.Message(content=f"{event.heading}\n\n{event.caption}", elements=[picture]).send()
             case ProbabilityChart():
                 chart = cl.Plotly(name=event.title, figure=probability_figure(event), display="inline", size="large")
                 await cl.Message(content=event.heading, elements=[chart]).send()

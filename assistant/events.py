@@ -60,6 +60,16 @@ class ProbabilityChart(BaseModel):
     bars: list[ChartBar]  # all seven classes, most likely first
 
 
+class Heatmap(BaseModel):
+    """Grad-CAM overlay of the top class, shown beside the result card."""
+
+    kind: Literal["heatmap"] = "heatmap"
+    image_number: int
+    heading: str
+    caption: str  # what it shows and what it does not, in one plain sentence
+    png_base64: str
+
+
 class TextStarted(BaseModel):
     """A message that will be streamed: `TextDelta`s, then `TextFinished`. Every delta is already
     checked text, to append to what is shown; `TextFinished.markdown` is all of them joined."""
@@ -96,6 +106,6 @@ class Notice(BaseModel):
 
 
 ChatEvent = Annotated[
-    ToolStarted | ToolFinished | ResultCard | ProbabilityChart | TextStarted | TextDelta | TextFinished | Notice,
+    ToolStarted | ToolFinished | ResultCard | Heatmap | ProbabilityChart | TextStarted | TextDelta | TextFinished | Notice,
     Field(discriminator="kind"),
 ]

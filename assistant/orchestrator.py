@@ -31,13 +31,13 @@ from assistant import followup, metrics, wording
 from assistant.events import ChatEvent, Notice, TextDelta, TextFinished, TextStarted, ToolFinished, ToolStarted
 from assistant.intents import get_router, router_status
 from assistant.llm import LLMClient, LLMConfig
-from assistant.presentation import probability_chart, result_card, tool_summary
+from assistant.presentation import heatmap, probability_chart, result_card, tool_summary
 from assistant.report import Report, ReportChunk, stream_report
 from assistant.runtime import get_ensemble, intake_limits
 from assistant.settings import Settings, get_settings
 from tools.classifier import Ensemble
 from tools.intake import CheckedImage, IntakeError
-from tools.lesion_tool import TOOL_NAME, make_lesion_tool
+from tools.lesion_tool import TOOL_NAME, make_heatmap_tool, make_lesion_tool
 from tools.result import ClassificationResult
 
 log = logging.getLogger(__name__)
@@ -72,6 +72,7 @@ class Services:
     classifier_error: str | None = None
     # The semantic intent router (assistant/intents.py): "loaded", or why not (the rules then run alone).
     router_status: str = "not loaded yet"
+    heatmap: BaseTool | None = None  # Grad-CAM overlays beside the result card; None when SHOW_HEATMAP is off
 
     @classmethod
     def load(cls) -> Services:
@@ -88,7 +89,9 @@ class Services:
             log.error("classifier unavailable: %s", exc)
             return cls(settings, None, llm, classifier_error=str(exc), router_status=router_status())
         warm_up(ensemble)
-        return cls(settings, make_lesion_tool(ensemble, intake_limits(settings)), llm, router_status=router_status())
+        limits = intake_limits(settings)
+        return cls(settings, make_lesion_tool(ensemble, limits), llm, router_status=router_status(),
+                   heatmap=make_heatmap_tool(ensemble, limits) if settings.show_heatmap else None)
 
 
 def warm_up(ensemble: Ensemble) -> None:
@@ -162,6 +165,12 @@ class Conversation:
             return
 
         yield result_card(number, result)
+        if self.services.heatmap is not None:
+            try:
+                png = await self.services.heatmap.ainvoke({"image": attachment.data, "label": result.label})
+                yield heatmap(number, result, png)
+            except Exception:  # the result and the report matter more than the picture
+                log.exception("heat-map failed")
         yield probability_chart(number, result)
 
         message_id = uuid.uuid4().hex

@@ -1,9 +1,11 @@
-"""A ClassificationResult as the chat shows it: the result card and the chart's bars (pure data)."""
+"""A ClassificationResult as the chat shows it: the result card, the heat-map and the chart's bars (pure data)."""
 
 from __future__ import annotations
 
 from assistant import wording
-from assistant.events import ChartBar, ProbabilityChart, ResultCard
+import base64
+
+from assistant.events import ChartBar, Heatmap, ProbabilityChart, ResultCard
 from tools.catalogue import catalogue
 from tools.result import ClassificationResult
 
@@ -26,6 +28,15 @@ def result_card(number: int, result: ClassificationResult) -> ResultCard:
         description=result.description,
         low_confidence=result.uncertainty.low_confidence,
         caution=wording.text("card_raised", tier_title=result.triage.title) if raised else "",
+    )
+
+
+def heatmap(number: int, result: ClassificationResult, png: bytes) -> Heatmap:
+    return Heatmap(
+        image_number=number,
+        heading=wording.text("heatmap_heading", number=number),
+        caption=wording.text("heatmap_caption", display_name=result.display_name),
+        png_base64=base64.b64encode(png).decode("ascii"),
     )
 
 

@@ -64,6 +64,7 @@ class Settings(BaseSettings):
         "Empty: .chainlit/config.toml's list. Never '*': browsers refuse it for the widget's credentialed requests.",
     )
     chat_history_messages: int = Field(20, ge=2, description="Recent chat messages a session keeps for follow-ups.")
+    show_heatmap: bool = Field(True, description="Show a Grad-CAM heat-map of the top class beside each result card.")
     chat_max_images: int = Field(10, ge=1, description="Photos one conversation may hold ('image N' never changes).")
     chat_max_files_per_message: int = Field(1, ge=1, description="Files one chat message may carry.")
 
@@ -83,6 +84,8 @@ class Settings(BaseSettings):
     status_check_s: float = Field(30.0, gt=0, description="How often /health and /ready refresh their cached LLM check.")
 
     log_level: str = "INFO"
+    files_dir: Path | None = Field(None, description="Where Chainlit keeps the uploads of live chat sessions. Unset: a "
+                                   "private temporary folder per process, so replicas never share (or delete) one.")
     log_format: Literal["text", "json"] = Field("text", description="'json': one JSON object per log line.")
 
     @property

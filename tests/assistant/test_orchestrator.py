@@ -7,6 +7,7 @@ their own tests)."""
 
 from __future__ import annotations
 
+import base64
 import io
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from skimage import data as skimage_data
 
 from assistant import orchestrator
 from assistant.events import (
+    Heatmap,
     Notice,
     ProbabilityChart,
     ResultCard,
@@ -36,7 +38,7 @@ from tests.servers import free_port
 from tools.catalogue import catalogue
 from tools.classifier import Ensemble
 from tools.intake import IntakeLimits
-from tools.lesion_tool import TOOL_NAME, make_lesion_tool
+from tools.lesion_tool import TOOL_NAME, make_heatmap_tool, make_lesion_tool
 from tools.manifest import resolve_profile
 from tools.result import ClassificationResult
 
@@ -68,13 +70,14 @@ def closed_llm_url() -> str:
     return f"http://127.0.0.1:{free_port()}/v1"  # nothing listens: the fast "LLM is down" path
 
 
-def make_services(ensemble: Ensemble | None, llm_url: str, **overrides: object) -> Services:
+def make_services(ensemble: Ensemble | None, llm_url: str, heatmap: bool = False, **overrides: object) -> Services:
     settings = Settings(_env_file=None, llm_base_url=llm_url, **overrides)  # type: ignore[call-arg]
     limits = IntakeLimits(max_bytes=settings.max_image_bytes, max_pixels=settings.max_image_pixels,
                           min_side=settings.min_image_side)
     tool = make_lesion_tool(ensemble, limits) if ensemble else None
     llm = LLMClient(LLMConfig.from_settings(settings).model_copy(update={"connect_timeout_s": 1.0}))
-    return Services(settings=settings, classifier=tool, llm=llm)
+    return Services(settings=settings, classifier=tool, llm=llm,
+                    heatmap=make_heatmap_tool(ensemble, limits) if ensemble and heatmap else None)
 
 
 @pytest.fixture
@@ -361,6 +364,34 @@ def test_services_load_survives_missing_weights(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setattr(orchestrator, "get_ensemble", missing)
     services = Services.load()
     assert services.classifier is None and "no weights" in (services.classifier_error or "")
+
+
+async def test_heatmap_follows_the_card_with_its_plain_caption(ensemble: Ensemble, closed_llm_url: str) -> None:
+    events = await turn(Conversation(make_services(ensemble, closed_llm_url, heatmap=True)), "", ("spot.jpg", LESION_B))
+    kinds = [type(e) for e in events if not isinstance(e, TextDelta)]
+    assert kinds == [ToolStarted, ToolFinished, ResultCard, Heatmap, ProbabilityChart, TextStarted, TextFinished]
+    picture = of(events, Heatmap)[0]
+    assert picture.image_number == 1 and "not where anything is wrong" in picture.caption
+    assert of(events, ResultCard)[0].display_name in picture.caption
+    assert Image.open(io.BytesIO(base64.b64decode(picture.png_base64))).format == "PNG"
+    assert not find_forbidden(picture.caption)
+
+
+async def test_a_failing_heatmap_costs_only_the_picture(ensemble: Ensemble, closed_llm_url: str) -> None:
+    class Broken(BaseTool):
+        name: str = "explain_skin_lesion"
+        description: str = "always fails"
+
+        def _run(self, **kwargs):
+            raise RuntimeError("boom")
+
+        async def _arun(self, **kwargs):
+            raise RuntimeError("boom")
+
+    base = make_services(ensemble, closed_llm_url)
+    services = Services(settings=base.settings, classifier=base.classifier, llm=base.llm, heatmap=Broken())
+    events = await turn(Conversation(services), "", ("spot.jpg", LESION_B))
+    assert not of(events, Heatmap) and of(events, ResultCard) and of(events, TextFinished)
 
 
 def test_warm_up_runs_one_classification(ensemble: Ensemble) -> None:

@@ -115,6 +115,10 @@ def test_photo_alone_gives_card_chart_and_report_then_answers_and_compares(page,
     assert card.locator(".ham-urgency").inner_text().startswith("Urgency: Urgent")
     assert re.search(r"chance of melanoma \(\d+%\) is above", card.locator(".ham-urgency").inner_text())
     assert "more serious kind of spot" in card.locator(".ham-caution").inner_text(), "the mole text is qualified"
+    heat = page.locator(f"{ASSISTANT}:has-text('Where the model looked in image 1') img")
+    heat.first.wait_for(timeout=20_000)
+    assert heat.first.evaluate("img => img.naturalWidth") > 100, "the heat-map picture loaded"
+    assert page.get_by_text("not where anything is wrong").count() == 1
     page.locator(".js-plotly-plot").first.wait_for(timeout=20_000)
     assert page.locator(".js-plotly-plot .bars .point").count() == 7, "one bar per class"
     assert page.get_by_text(re.compile(r"Photo checked in \d+\.\d s")).count() == 1, "the tool step, with its timing"
@@ -122,6 +126,7 @@ def test_photo_alone_gives_card_chart_and_report_then_answers_and_compares(page,
     report = page.locator(ASSISTANT).last.inner_text()
     assert report.startswith("Image 1: screening report") and STANDARD_NOTE.strip("*") in report
     screenshot(page, "03-result", at=USER)
+    screenshot(page, "03a-heatmap", at=f"{ASSISTANT}:has-text('Where the model looked in image 1')")
     screenshot(page, "03b-chart", at=f"{ASSISTANT}:has(.js-plotly-plot)")
     screenshot(page, "04-report", at=f"{ASSISTANT}:has(h2)")
 
