@@ -85,7 +85,8 @@ def cmd_classify(args: argparse.Namespace) -> int:
     failed = 0
     for path in args.images:
         try:
-            result = ensemble.classify(load_image_file(path, intake_limits()), tta=not args.no_tta)
+            checked = load_image_file(path, intake_limits())
+            result = ensemble.classify(checked, tta=not args.no_tta)
         except (IntakeError, OSError) as exc:
             print(f"{path}: {exc}", file=sys.stderr)
             failed += 1
@@ -95,8 +96,7 @@ def cmd_classify(args: argparse.Namespace) -> int:
             from tools.catalogue import catalogue
 
             cam_path = args.cam if len(args.images) == 1 else args.cam.with_name(f"{args.cam.stem}_{path.stem}{args.cam.suffix}")
-            image = load_image_file(path, intake_limits()).image
-            cam_path.write_bytes(heatmap_png(ensemble, image, catalogue().labels.index(result.label)))
+            cam_path.write_bytes(heatmap_png(ensemble, checked.image, catalogue().labels.index(result.label)))
             print(f"heat-map: {cam_path}", file=sys.stderr)
         if args.json:
             print(json.dumps({"file": str(path), **result.model_dump(mode="json")}), flush=True)

@@ -198,14 +198,19 @@ def build_router(get_services: Callable[[], Services | None], store: Conversatio
 
     # ------------------------------------------------------------ /api/v1
 
-    @guarded.post("/api/v1/predict", openapi_extra=_image_form("tta"))
-    async def predict(request: Request, tta: bool = True) -> dict:
+    async def classify_upload(request: Request, flag: str, tta: bool) -> tuple[ClassificationResult, bytes, bool]:
+        """The multipart `file` through the classifier; its TTA flag from the form field `flag` or the query."""
         s = api.services()
         data, form = await _form_file(request, s)
-        if "tta" in form:
-            tta = _flag(form["tta"])
+        if flag in form:
+            tta = _flag(form[flag])
         result = await api.classify(s, data, tta)
         metrics.record_result(result)
+        return result, data, tta
+
+    @guarded.post("/api/v1/predict", openapi_extra=_image_form("tta"))
+    async def predict(request: Request, tta: bool = True) -> dict:
+        result, _, _ = await classify_upload(request, "tta", tta)
         return result.model_dump(mode="json")
 
     @guarded.post("/api/v1/interpret", openapi_extra=_JSON_OBJECT)
@@ -237,10 +242,8 @@ def build_router(get_services: Callable[[], Services | None], store: Conversatio
 
     @guarded.post("/api/v1/analyze", openapi_extra=_image_form("tta"))
     async def analyze(request: Request, tta: bool = True) -> dict:
+        result, data, _ = await classify_upload(request, "tta", tta)
         s = api.services()
-        data, _ = await _form_file(request, s)
-        result = await api.classify(s, data, tta)
-        metrics.record_result(result)
         out: dict = {"prediction": result.model_dump(mode="json"), "report": None}
         if result.status == "ok":
             report = await build_report(result, data, s.llm)
@@ -306,12 +309,7 @@ def build_router(get_services: Callable[[], Services | None], store: Conversatio
     # ------------------------------------------------------------ the seed's routes
 
     async def seed_predict(request: Request, use_tta: bool) -> tuple[seed.SeedPrediction, ClassificationResult, bytes]:
-        s = api.services()
-        data, form = await _form_file(request, s)
-        if "use_tta" in form:
-            use_tta = _flag(form["use_tta"])
-        result = await api.classify(s, data, use_tta)
-        metrics.record_result(result)
+        result, data, use_tta = await classify_upload(request, "use_tta", use_tta)
         if result.status != "ok":
             raise ApiError(422, "not_a_lesion", result.ood.reason or "The image does not look like a skin spot.")
         return seed.to_seed(result, use_tta=use_tta, size_bytes=len(data)), result, data

@@ -3,12 +3,9 @@ front of two replicas; a foreign origin; replica loss; widget tokens. Screenshot
 
 from __future__ import annotations
 
-import functools
-import http.server
 import shutil
 import subprocess
 import tempfile
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,21 +16,9 @@ from tests.assistant.checks import SEED_TITLES
 from tests.servers import free_port, stop, wait_for_http
 
 ROOT = Path(__file__).resolve().parents[2]
-SITE = ROOT / "examples" / "clinic-site"
 PHOTO = ROOT / "tests" / "assets" / "ISIC_0025450.jpg"
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 UNAVAILABLE = "The skin check chat is not available on this page right now."
-
-
-@pytest.fixture(scope="module")
-def site_port() -> Iterator[int]:
-    port = free_port()
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(SITE))
-    handler.log_message = lambda *a: None
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield port
-    server.shutdown()
 
 
 @pytest.fixture(scope="module")

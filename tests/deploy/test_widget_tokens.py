@@ -9,14 +9,13 @@ import pytest
 
 from assistant.cli import mint_token
 from tests.browser.conftest import DEFAULT_WEIGHTS, _serve, screenshot
-from tests.deploy.test_nginx import site_port  # noqa: F401  (the clinic page on its own origin)
 from tests.servers import free_port
 
 SECRET = "clinic-secret-" + "x" * 40
 
 
 @pytest.fixture(scope="module")
-def token_server(site_port: int) -> Iterator[str]:  # noqa: F811
+def token_server(site_port: int) -> Iterator[str]:
     env = DEFAULT_WEIGHTS | {"LLM_BASE_URL": f"http://127.0.0.1:{free_port()}/v1", "WIDGET_TOKENS": "true",
                              "CHAINLIT_AUTH_SECRET": SECRET, "ALLOWED_ORIGINS": f"http://localhost:{site_port}"}
     yield from _serve("tokens-server", env)
@@ -53,7 +52,7 @@ def can_chat(page) -> bool:
 
 
 @pytest.mark.parametrize("case", ["none", "expired", "forged"])
-def test_a_missing_expired_or_forged_token_gets_no_chat(browser, site_port, token_server, case):  # noqa: F811
+def test_a_missing_expired_or_forged_token_gets_no_chat(browser, site_port, token_server, case):
     token = {"none": None, "expired": mint_token(SECRET, minutes=-1), "forged": mint_token("f" * 54)}[case]
     context, page = open_with(browser, site_port, token_server, token)
     assert not can_chat(page), case
@@ -61,7 +60,7 @@ def test_a_missing_expired_or_forged_token_gets_no_chat(browser, site_port, toke
     context.close()
 
 
-def test_a_valid_token_chats(browser, site_port, token_server):  # noqa: F811
+def test_a_valid_token_chats(browser, site_port, token_server):
     """Chainlit's socket authenticates with a cookie, which browsers only send same-site: the chat server on
     the clinic's own site (localhost here, a chat.clinic.example subdomain in real life; README "Embed")."""
     same_site = token_server.replace("127.0.0.1", "localhost")

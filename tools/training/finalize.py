@@ -21,7 +21,7 @@ from tools.metrics import summary
 from tools.evaluate import infer
 from tools.manifest import MemberSpec, OODSpec, ProfileSpec, TriagePolicy, View
 from tools.ood import OODGate
-from tools.preprocess import prepare
+from tools.preprocess import VIEWS, prepare
 from tools.training.backbones import LITE_MEAN, LITE_STD
 from tools.training.data import load_or_make_split, read_labels
 from tools.training.nonskin import all_non_skin
@@ -54,7 +54,7 @@ SHIPPING = {
                    ["identity", "hflip", "vflip", "rot90"], ["identity", "hflip", "vflip", "rot90", "rot180", "rot270"]],
         mel_sensitivity=0.92),
 }
-ALL_VIEWS: list[View] = ["identity", "hflip", "vflip", "rot90", "rot180", "rot270"]
+ALL_VIEWS: list[View] = list(VIEWS)  # every view tools/preprocess.py knows, in its order
 OOD_QUANTILE = 0.99
 OOD_MEMBER = "A"
 OOD_LAYERS = [3, 4, 5, 6]  # outputs of blocks 2-5 of tf_efficientnet_lite0
