@@ -208,9 +208,9 @@ def cmd_redteam(args: argparse.Namespace) -> int:
     cases = redteam.load_cases(args.cases)
     if args.fit:
         dev = [c for c in cases if c.split == "dev"]
-        margins, min_relevance = redteam.fit(dev)
+        margins, second, min_relevance = redteam.fit(dev)
         path = PROMPTS_DIR / "intents" / "thresholds.toml"
-        redteam.write_thresholds(margins, min_relevance, path, f"{len(dev)} dev cases.")
+        redteam.write_thresholds(margins, second, min_relevance, path, f"{len(dev)} dev cases.")
         prompt_data.cache_clear()
         print(f"fitted on {len(dev)} dev cases, written: {path}")
     services = Services.load()
@@ -236,6 +236,11 @@ def cmd_redteam(args: argparse.Namespace) -> int:
     for o in outcomes:
         if not o.passed:
             print(f"  FAIL {o.case.id} -> {o.route} {o.problems or ''}: {o.case.text[:90]!r}")
+    alarms = redteam.false_alarms(outcomes)
+    in_scope = sum(1 for o in outcomes if o.case.intent == "in_scope")
+    print(f"false alarms: {len(alarms)} of {in_scope} in-scope questions got a crisis message before their answer")
+    for o in alarms:
+        print(f"  ALARM {o.case.id} -> {o.route}: {o.case.text[:90]!r}")
     if audits:
         bad = [a for a in audits if a.problems]
         print(f"reports: {len(audits)} written, {len(bad)} with a problem shown")
@@ -243,7 +248,7 @@ def cmd_redteam(args: argparse.Namespace) -> int:
             print(f"  {a.photo}: {a.problems}")
     if args.json:
         meta = {"split": args.split, "llm": config.base_url, "router": intents.router_status(), "cases": len(chosen),
-                "reports": [a.model_dump() for a in audits]}
+                "false_alarms": [o.case.id for o in alarms], "reports": [a.model_dump() for a in audits]}
         args.json.write_text(redteam.to_json(outcomes, summary, meta) + "\n", encoding="utf-8")
     met = all(summary[k]["all"].rate >= t for k, t in redteam.TARGETS.items() if k in summary)
     return 0 if met and not any(a.problems for a in audits) else 1

@@ -583,6 +583,15 @@ def _soft_escalation(question: str, verdict: Verdict, context: FollowupContext) 
     return FollowupAnswer(text=text, source="curated", verdict=verdict, note=lead)
 
 
+def _keep_appointment(verdict: Verdict, context: FollowupContext) -> FollowupAnswer:
+    """Cancelling or putting off a visit: the app's answer in the user's language, with the result's
+    urgency line; never a model's."""
+    text = reply_text("keep_appointment", verdict.language)
+    if latest := context.latest():
+        text += "\n\n" + _fill("result_summary", *latest)
+    return FollowupAnswer(text=text, source="curated", verdict=verdict)
+
+
 def _fixed(verdict: Verdict, context: FollowupContext) -> FollowupAnswer:
     text = fixed_reply(verdict) or ""
     latest = context.latest()
@@ -603,6 +612,8 @@ async def answer(
         final = _soft_escalation(question, verdict, context)
     elif verdict.route is not Route.IN_SCOPE:
         final = _fixed(verdict, context)
+    elif verdict.category == "skip_care":
+        final = _keep_appointment(verdict, context)
     elif context.latest() is None and needs_result(question):
         final = FollowupAnswer(text=_no_image(context, verdict.language), source="fixed", verdict=verdict, note=NOTE_NO_IMAGE)
     elif llm is None:

@@ -45,7 +45,8 @@ class Route(StrEnum):
 class Verdict(BaseModel):
     """Where a message goes. `category` is a stable audit label: "bleeding", "rapid_change",
     "severe_pain", "fever_rash", "breathing", "self_harm", "diagnosis", "prescription", "dose",
-    "self_treatment", "jailbreak", "off_topic", or "question" (IN_SCOPE). `language`: the reply language."""
+    "self_treatment", "jailbreak", "off_topic", "skip_care" (IN_SCOPE: keep the appointment), or
+    "question" (IN_SCOPE). `language`: the reply language."""
 
     model_config = ConfigDict(frozen=True)
     route: Route
@@ -94,7 +95,22 @@ _SELF_HARM_PATTERNS = (
     r"|\bnon\s+voglio\s+(?:piu\s+)?vivere\b|\bfarmi\s+del\s+male\b|\bautolesion",
     # pt
     r"\bme\s+matar\b|\bmatar-me\b|\btirar\s+a\s+(?:minha\s+)?(?:propria\s+)?vida\b|(?<!nao )\bquero\s+morrer\b"
-    r"|\bnao\s+quero\s+(?:mais\s+)?viver\b|\b(?:me\s+machucar|me\s+ferir|machucar-me|ferir-me)\b|\bautoles",
+    r"|\bnao\s+quero\s+(?:mais\s+)?viver\b|\b(?:me\s+machucar|me\s+ferir|me\s+magoar|machucar-me|ferir-me|magoar-me)\b|\bautoles",
+    # Euphemisms: not planning to be around, rather be gone, tired of living, not going to fight it.
+    r"\b(?:don'?t|do\s+not)\s+(?:plan|intend|expect)\s+(?:on\s+)?(?:to\s+)?(?:be(?:ing)?\s+)?(?:around|here|alive)\b"
+    r"|\bwon'?t\s+be\s+(?:around|here|alive)\s+(?:much\s+longer|for\s+long|anymore|any\s+more)\b"
+    r"|\b(?:i'?d|i\s+would)\s+(?:much\s+)?rather\s+(?:just\s+)?(?:be\s+gone|be\s+dead|die|not\s+(?:be\s+here|exist|wake\s+up)|disappear)\b"
+    r"|\btired\s+of\s+(?:existing|living|being\s+alive|life)\b|\bno\s+way\s+out\b|\b(?:sleep|go\s+to\s+sleep)\s+and\s+(?:never|not)\s+wake\s+up\b",
+    r"\bprefiero\s+(?:irme|morir(?:me)?|no\s+estar|desaparecer|no\s+despertar)\b|\bcansad[oa]\s+de\s+vivir\b"
+    r"|\bno\s+(?:pienso|planeo)\s+(?:seguir|estar|quedarme)\s+(?:aqui|vivo|viva|mucho)\b|\bno\s+hay\s+salida\b",
+    r"\bje\s+prefere(?:rais)?\s+(?:partir|mourir|disparaitre|en\s+finir|ne\s+plus\s+etre\s+la)\b|\bfatigue(?:e)?\s+de\s+vivre\b"
+    r"|\bje\s+ne\s+(?:compte|pense)\s+pas\s+(?:rester|etre\s+(?:encore\s+)?la)\b|\bplus\s+d'?\s?issue\b",
+    r"\blieber\s+(?:tot|sterben|weg\s+sein|nicht\s+mehr\s+da\s+sein|verschwinden)\b|\blebensmude\b"
+    r"|\bnicht\s+mehr\s+(?:da|hier)\s+sein\s+(?:will|mochte|werde)\b|\bkeinen\s+ausweg\s+mehr\b",
+    r"\bpreferi(?:sco|rei)\s+(?:andarmene|morire|sparire|non\s+esserci(?:\s+piu)?)\b|\bstanc[oa]\s+di\s+vivere\b"
+    r"|\bnon\s+ci\s+saro\s+piu\b|\bnessuna\s+via\s+d'?\s?uscita\b|\bnon\s+ho\s+intenzione\s+di\s+(?:restare|rimanere|esserci)\b",
+    r"\bprefiro\s+(?:partir|morrer|desaparecer|ir-me|nao\s+estar\s+(?:ca|aqui))\b|\bcansad[oa]\s+de\s+viver\b"
+    r"|\bnao\s+(?:planeio|pretendo|conto|tenciono)\s+(?:estar|ficar)\s+(?:ca|aqui|vivo|viva|por\s+ca)\b|\bnao\s+ha\s+saida\b",
 )
 
 _EMERGENCY_PATTERNS: dict[str, tuple[str, ...]] = {
@@ -213,8 +229,9 @@ _PRESCRIPTION = (
     r"|\b(?:what|which|anything|something)\s+(?:\w+\s+){0,2}(?:should|can|could|do|must)\s+i\s+(?:put|apply|rub|use|take)\s+(?:on|for|to|against)\b"
     rf"|\b(?:recommend|suggest|best|good)\s+(?:me\s+)?(?:a\s+|an\s+|some\s+)?(?:\w+\s+)?{_MEDICINE}\b"
     rf"|\bcan\s+i\s+(?:use|take|apply|put)\s+(?:some\s+|a\s+|an\s+)?(?:\w+\s+)?{_MEDICINE}\b",
-    r"\b(?:que|qual|quale|quel|quelle|welche[snm]?|cual)\s+(?:\w+\s+)?(?:crema|creme|pomada|pommade|pomata|salbe"
+    r"\b(?:que|qual|quale|quali|quais|quel|quelle|quels|quelles|welche[snm]?|cual|cuales)\s+(?:\w+\s+)?(?:crema|creme|pomada|pommade|pomata|salbe"
     r"|medicamento|medicament|medikament|farmaco|medicina|remedio|tabletten|pastillas|comprimidos|antibiotico"
+    r"|pastiglie|compresse|pillole|pilules|comprimes|cachets|pastilhas|comprimidos|pillen"
     r"|antibiotique|antibiotikum)\b",
 )
 _SELF_TREATMENT = (
@@ -241,7 +258,43 @@ _DIAGNOSIS = (
     r"|\bho\s+(?:un\s+)?(?:cancro|tumore|melanoma|carcinoma)\b|\bquesto\s+e\s+(?:un\s+)?(?:cancro|tumore|melanoma|maligno|benigno)\b"
     r"|\btenho\s+(?:um\s+)?(?:\w+\s+)?(?:cancer|cancro|melanoma|carcinoma|tumor)\b|\bisto\s+e\s+(?:um\s+)?(?:cancer|cancro|melanoma|maligno|benigno)\b"
     r"|\b(?:confirma|confirme|conferma|bestatige|bestatigen\s+sie)\s+(?:me\s+|mir\s+|-moi\s+|mi\s+)?(?:que|che|dass)\b",
+    # Certainty demands: "is this 100% a mole?", "can you guarantee it is harmless?" in the six languages.
+    r"(?:\b100\s?%|\bcien\s+por\s+cien\b|\bcento\s+per\s+cento\b|\bhundert\s?prozent\w*|\bcem\s+por\s+cento\b"
+    r"|\bsicher(?:\s+ist)?\b|\bseguro\s+que\b|\bsur\s+(?:a\s+100\s?%\s+)?que\b|\bsicuro\s+che\b|\bcerteza\s+(?:de\s+)?que\b)"
+    r"[^.?!]{0,30}\b(?:mole|lunar|grain\s+de\s+beaute|muttermal|leberfleck|neo|sinal|nevus|nevo|naevus|harmless|benign\w*"
+    r"|inofensiv\w*|inoffensi\w*|harmlos|innocu\w*|cancer|cancro|krebs|melanom\w*|normal)\b"
+    r"|\b(?:garantiz\w*|garantiss\w*|garantier\w*|garanti(?:re|sci|sce)\w*|garant(?:es|e)-me|garantes|garante)\b",
+    # Demands to be told it is nothing ("I need you to say it's not melanoma"): an all-clear is a diagnosis too.
+    r"\b(?:tell|promise|assure|reassure|swear\s+to)\s+me\s+(?:that\s+)?(?:it'?s|it\s+is|this\s+is|this'?s|that'?s|that\s+is"
+    r"|i'?m|i\s+am|i\s+don'?t|i\s+do\s+not|there'?s|there\s+is|it\s+isn'?t|it\s+won'?t)\b"
+    r"|\b(?:need|want)\s+(?:you\s+)?to\s+(?:say|tell\s+me|hear|know)\s+(?:that\s+)?(?:it'?s|it\s+is|this\s+is|it\s+isn'?t|i'?m)\s+"
+    r"(?:definitely\s+|really\s+|only\s+|just\s+)?(?:not|nothing|fine|ok(?:ay)?|harmless|benign|safe|normal|no\b)"
+    r"|\b(?:just\s+)?say\s+(?:that\s+)?(?:it'?s|it\s+is|this\s+is)\s+(?:definitely\s+|only\s+|just\s+)?"
+    r"(?:not|nothing|fine|ok(?:ay)?|harmless|benign|safe|normal)\b",
+    r"\b(?:dime|digame|digas|diga|asegurame|aseguradme|prometeme|jurame)\s+que\s+(?:no\s+es|no\s+tengo|no\s+pasa|es\s+(?:benign|inofensiv|normal|nada))"
+    r"|\b(?:dis|dites)(?:-|\s+)moi\s+que\s+(?:ce\s+n'?\s?est\s+pas|c'?\s?est\s+(?:benin|rien|normal|pas)|je\s+n'?\s?ai\s+pas)"
+    r"|\bque\s+(?:tu\s+me\s+dises|vous\s+me\s+disiez)\s+que\b|\b(?:rassure|promets|jure|assure)(?:-|\s+)moi\s+que\b"
+    r"|\bsag(?:en\s+sie)?\s+mir,?\s+dass\s+(?:es|das|ich)\s+(?:\w+\s+)?(?:kein|nicht|harmlos|gutartig|nichts)"
+    r"|\b(?:versprich|versprechen\s+sie|schwor)\s+mir,?\s+dass\b"
+    r"|\b(?:dimmi|mi\s+dica|dica|dirmi)\s+che\s+(?:non\s+e|non\s+ho|e\s+(?:benign|innocu|normal|niente))"
+    r"|\bche\s+tu\s+mi\s+dica\s+che\b|\b(?:promettimi|assicurami|rassicurami|giurami)\s+che\b"
+    r"|\b(?:diga-me|diz-me|me\s+diga|me\s+diz|digas|diga)\s+que\s+(?:nao\s+e|nao\s+tenho|e\s+(?:benign|inofensiv|normal|nada))"
+    r"|\b(?:prometa-me|promete-me|garanta-me|garante-me|jura-me|jure-me)\s+que\b",
 )
+# Cancelling, skipping or putting off a planned visit: answered with the app's "keep your appointment"
+# text, never by a model (a weak one answered "Urgency: Low" to whether a visit could be dropped).
+_SKIP_CARE = (
+    r"\b(?:cancel|skip|postpone|delay|put\s+off|drop|miss|push\s+back|call\s+off|not\s+(?:go|bother\s+going)\s+to)\b"
+    r"[^.?!]{0,30}\b(?:appointments?|visits?|consultations?|check-?ups?|referrals?|dermatologist|doctor|gp|clinic)\b"
+    r"|\b(?:no\s+need|don'?t\s+(?:really\s+)?need|do\s+not\s+need|not\s+necessary)\s+to\s+(?:go|see|keep)\b",
+    r"\b(?:cancelar|anular|saltarme|posponer|aplazar|retrasar|faltar\s+a|no\s+ir\s+a)\b[^.?!]{0,30}\b(?:cita|consulta|visita|dermatolog\w*|medico)\b",
+    r"\b(?:annuler|sauter|reporter|repousser|decaler|manquer|ne\s+pas\s+aller\s+a)\b[^.?!]{0,30}\b(?:rendez-vous|rdv|consultation|visite|dermatolog\w*|medecin)\b",
+    r"\btermin\w*\b[^.?!]{0,40}\b(?:absagen|verschieben|ausfallen|stornieren|sausen\s+lassen|schwanzen)\b"
+    r"|\b(?:absagen|verschieben|stornieren)\b[^.?!]{0,30}\btermin",
+    r"\b(?:annullare|disdire|saltare|rimandare|posticipare|spostare|non\s+andare\s+a)\b[^.?!]{0,30}\b(?:appuntamento|visita|dermatolog\w*|medico)\b",
+    r"\b(?:cancelar|desmarcar|faltar\s+a|adiar|saltar|nao\s+ir\s+a)\b[^.?!]{0,30}\b(?:consulta|marcacao|visita|dermatolog\w*|medico)\b",
+)
+
 # "yes or no" counts as a diagnosis request only about a condition ("should I see a doctor, yes or no?" is fine).
 _YES_NO = r"\byes\s+or\s+no\b|\byes/no\b|\bsi\s+o\s+no\b|\boui\s+ou\s+non\b|\bja\s+oder\s+nein\b|\bsim\s+ou\s+nao\b"
 _YES_NO_ABOUT = rf"{_COND}|\b(?:dangerous|serious|deadly|fatal)\b"
@@ -257,7 +310,10 @@ _OFF_TOPIC_WEAK = (
     r"\b(?:python|javascript|typescript|java|sql|html|css|regex|docker|kubernetes|compiler|algorithm)\b"
     r"|\b(?:weather|forecast|rain|snow)\b|\b(?:maths?|mathematics|equation|calculus|algebra|essay)\b"
     r"|\b(?:joke|poem|song|lyrics|movie|film|series|football|soccer|basketball|stocks?|bitcoin|crypto|election"
-    r"|president|capital\s+of|translate|horoscope|lottery|restaurant|hotel|flight|vacation)\b"
+    r"|president|capital\s+of|translate|horoscope|lottery|restaurant|hotel|flight|vacation|diet|lose\s+weight"
+    r"|bike|bicycle|tyres?|tires?|puncture|car|heartburn|mortgage|taxes|stomach|cramp\w*|headaches?|toothache|cough\w*)\b"
+    r"|\b(?:dieta|regime|diat|abnehmen|perder\s+\d+\s+(?:kilos?|quilos?)|perdre\s+\d+\s+kilos|perdere\s+\d+\s+chili"
+    r"|bicicleta|bici|velo|fahrrad|rueda\s+pinchada|pneu|reifen|gomma\s+bucata|pneu\s+furado|sodbrennen|acidez|bruciore\s+di\s+stomaco)\b"
     r"|\b(?:receta\s+de|cocinar|clima|deberes|tarea|recette|cuisiner|meteo|devoirs|rezept|kochen|wetter"
     r"|hausaufgabe\w*|ricetta|cucinare|compiti|cozinhar|previsao\s+do\s+tempo|dever\s+de\s+casa|licao\s+de\s+casa)\b",
 )
@@ -293,6 +349,7 @@ _RULES: tuple[_Rule, ...] = (
     *[(Route.DECLINE, "self_treatment", (p,), False) for p in _SELF_TREATMENT],
     *[(Route.DECLINE, "diagnosis", (p,), False) for p in _DIAGNOSIS],
     (Route.DECLINE, "diagnosis", (_YES_NO, _YES_NO_ABOUT), False),
+    *[(Route.IN_SCOPE, "skip_care", (p,), False) for p in _SKIP_CARE],
     *[(Route.OFF_TOPIC, "off_topic", (p,), False) for p in _OFF_TOPIC_STRONG],
 )
 _COMPILED = tuple((route, cat, tuple(re.compile(p) for p in pats), guarded) for route, cat, pats, guarded in _RULES)
@@ -339,6 +396,7 @@ _INTENT_ROUTES: dict[Intent, tuple[Route, str]] = {
     Intent.OVERRIDE: (Route.DECLINE, "jailbreak"),
     Intent.OFF_TOPIC: (Route.OFF_TOPIC, "off_topic"),
 }
+_SENTENCE_SPLIT = re.compile(r"(?<=[.!?;])\s+|\n+")
 SEMANTIC_MIN_WORDS = 3  # "hello", "ok thanks": too short for an embedding to mean anything
 _USE_LOADED = object()  # check_message's default: the process's router (intents.get_router())
 
@@ -347,13 +405,24 @@ def check_message(text: str, router: IntentRouter | None | object = _USE_LOADED)
     """Route one user message: the rules, then (when they let it through) the semantic layer.
     `router=None` runs the rules alone."""
     verdict = check_rules(text)
-    if verdict.route is not Route.IN_SCOPE:
+    if verdict.route in (Route.EMERGENCY, Route.SELF_HARM):
         return verdict
     active = get_router() if router is _USE_LOADED else router
     if not isinstance(active, IntentRouter) or len(text.split()) < SEMANTIC_MIN_WORDS:
         return verdict
-    intent = active.classify(text).intent
-    if intent is Intent.IN_SCOPE:
+    match = active.classify(text)
+    # A crisis may hide in one sentence of a longer message ("is this cancer? I already wrote goodbye
+    # letters"): each sentence gets the strict crisis check too.
+    sentences = [p for p in _SENTENCE_SPLIT.split(text) if len(p.split()) >= SEMANTIC_MIN_WORDS]
+    crisis = active.second_look(match.scores)
+    if crisis is None and len(sentences) > 1:
+        crisis = next((i for scores in active.scores_many(sentences) if (i := active.second_look(scores))), None)
+    if verdict.layer == "rules":
+        # A rule decided (decline, redirect, keep your appointment): only a clear crisis outranks it.
+        intent = crisis
+    else:
+        intent = match.intent if match.intent in (Intent.SELF_HARM, Intent.EMERGENCY) else crisis or match.intent
+    if intent is None or intent is Intent.IN_SCOPE:
         return verdict
     route, category = _INTENT_ROUTES[intent]
     return Verdict(route=route, category=category, language=verdict.language, layer="semantic")

@@ -91,16 +91,19 @@ def exemplars() -> dict[Intent, list[str]]:
     return {Intent(name): [t for texts in by_lang.values() for t in texts] for name, by_lang in raw.items()}
 
 
-def margins() -> dict[Intent, float]:
-    """The fitted margin per intent: how far its score must beat in-scope's. Absent: never fires."""
+def margins(table: str = "margins") -> dict[Intent, float]:
+    """The fitted margin per intent: how far its score must beat in-scope's. Absent: never fires.
+    `table="second_look"`: the stricter margins with which a crisis outranks a rule's decision."""
     raw = prompt_data("intents/thresholds.toml")
-    return {Intent(k): float(v) for k, v in raw.get("margins", {}).items()}
+    return {Intent(k): float(v) for k, v in raw.get(table, {}).items()}
 
 
 class IntentRouter:
-    def __init__(self, encoder: Encoder, examples: dict[Intent, list[str]], fitted: dict[Intent, float]) -> None:
+    def __init__(self, encoder: Encoder, examples: dict[Intent, list[str]], fitted: dict[Intent, float],
+                 second: dict[Intent, float] | None = None) -> None:
         self._encoder = encoder
         self.margins = fitted
+        self.second_margins = second or {}
         self._labels = [intent for intent, texts in examples.items() for _ in texts]
         self._index = encoder.encode([normalise(t) for texts in examples.values() for t in texts])
         self._rows = {intent: np.array([i for i, lab in enumerate(self._labels) if lab == intent]) for intent in examples}
@@ -109,9 +112,10 @@ class IntentRouter:
     def load(cls) -> IntentRouter:
         try:
             examples, fitted = exemplars(), margins()
+            second = margins("second_look")
         except (OSError, ValueError, KeyError) as exc:
             raise RouterUnavailable(f"intent exemplars or thresholds unreadable: {exc}") from exc
-        return cls(Encoder(), examples, fitted)
+        return cls(Encoder(), examples, fitted, second)
 
     def _scores(self, vectors: np.ndarray) -> list[dict[str, float]]:
         sims = vectors @ self._index.T  # unit vectors: cosine similarity
@@ -142,6 +146,14 @@ class IntentRouter:
         others = [i for i in PRIORITY if i not in (Intent.SELF_HARM, Intent.EMERGENCY)]
         best = max(others, key=lambda i: scores[i.value])
         return best if clears(best) else Intent.IN_SCOPE
+
+    def second_look(self, scores: dict[str, float], fitted: dict[Intent, float] | None = None) -> Intent | None:
+        """A crisis heard clearly enough to outrank a rule's decline or redirect, else None."""
+        fitted = self.second_margins if fitted is None else fitted
+        base = scores[Intent.IN_SCOPE.value]
+        heard = [i for i in (Intent.SELF_HARM, Intent.EMERGENCY)
+                 if i in fitted and scores[i.value] - base >= fitted[i]]
+        return max(heard, key=lambda i: scores[i.value]) if heard else None
 
     def classify(self, text: str) -> IntentMatch:
         scores = self.scores_many([text])[0]

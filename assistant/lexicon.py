@@ -104,6 +104,11 @@ DRUGS = tuple(dict.fromkeys((
     "acido fusidico", "acide fusidique", "fusidinsaure", "neomicina", "neomycine", "neomycin", "bacitracina",
     "propranolo", "propranolol", "acido salicilico", "acide salicylique", "salicylsaure", "acido salicilico",
     "metotrexato", "methotrexate", "metotressato", "interferon", "interferone", "interferao",
+    # home remedies people put on spots: naming one reads as advice to use it
+    "hydrogen peroxide", "tea tree oil", "apple cider vinegar", "bleach", "agua oxigenada", "eau oxygenee",
+    "wasserstoffperoxid", "acqua ossigenata", "aceite de arbol de te", "huile d'arbre a the", "teebaumol",
+    "olio di tea tree", "oleo de melaleuca", "vinagre de manzana", "vinaigre de cidre", "apfelessig",
+    "aceto di mele", "vinagre de maca", "lejia", "javel", "candeggina", "lixivia",
 )))
 
 

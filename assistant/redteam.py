@@ -90,7 +90,7 @@ def fit_margins(router: IntentRouter, cases: list[Case]) -> dict[Intent, float]:
     """Margins per intent from labelled (dev) cases; see the module text. Each intent in turn gets the
     lowest margin that still refuses at most its share of in-scope questions; a safety intent stops
     lower than needed for its hardest dev case only when that share is spent."""
-    rest = [c for c in cases if check_rules(c.text).route is Route.IN_SCOPE]  # what the semantic layer sees
+    rest = [c for c in cases if check_rules(c.text).layer == "default"]  # what the semantic layer decides
     scores = router.scores_many([c.text for c in rest])
     labels = [c.intent for c in rest]
     in_scope = [i for i, lab in enumerate(labels) if lab == "in_scope"]
@@ -111,10 +111,29 @@ def fit_margins(router: IntentRouter, cases: list[Case]) -> dict[Intent, float]:
     return fitted
 
 
+SECOND_LOOK_GAP = 0.01  # above the highest non-crisis dev case: a crisis must be clear to outrank a rule
+
+
+def fit_second_look(router: IntentRouter, cases: list[Case]) -> dict[Intent, float]:
+    """Margins with which self-harm or an emergency outranks a rule's decline, redirect or "keep your
+    appointment": just above every dev case a rule decided that is not a crisis (a decline must not turn
+    into a crisis message), and never below the plain margin."""
+    plain = fit_margins(router, cases)
+    decided = [c for c in cases if check_rules(c.text).route not in (Route.IN_SCOPE, Route.EMERGENCY, Route.SELF_HARM)
+               or check_rules(c.text).category == "skip_care"]
+    scores = router.scores_many([c.text for c in decided])
+    fitted: dict[Intent, float] = {}
+    for intent in (Intent.SELF_HARM, Intent.EMERGENCY):
+        calm = [s[intent.value] - s[Intent.IN_SCOPE.value] for c, s in zip(decided, scores)
+                if c.intent not in ("self_harm", "emergency")]
+        fitted[intent] = round(max([plain[intent], *[d + SECOND_LOOK_GAP for d in calm]]), 4)
+    return fitted
+
+
 def _owners(intent: Intent) -> set[str]:
-    """The labelled intents this semantic intent is there to catch."""
-    return {intent.value} | ({"self_harm"} if intent is Intent.EMERGENCY else set()) | (
-        {"emergency"} if intent is Intent.SELF_HARM else set())
+    """The labelled intents this semantic intent is there to catch. Each crisis intent is fitted on its
+    own cases: fitted on both, the looser one set the margin and raised false alarms for nothing."""
+    return {intent.value}
 
 
 def fit_relevance(router: IntentRouter, pairs: list[tuple[str, str]], quantile: float = 0.02) -> float:
@@ -123,7 +142,7 @@ def fit_relevance(router: IntentRouter, pairs: list[tuple[str, str]], quantile: 
     return round(float(np.quantile(values, quantile)), 4) if values else -1.0
 
 
-def fit(dev: list[Case], photo: Path = PHOTO) -> tuple[dict[Intent, float], float]:
+def fit(dev: list[Case], photo: Path = PHOTO) -> tuple[dict[Intent, float], dict[Intent, float], float]:
     """Margins and the answer-relevance threshold from the dev cases. The relevance of a good answer is
     taken from the curated answer's first words (what the check sees) to the dev in-scope questions."""
     from assistant.followup import RELEVANCE_WORDS, FollowupContext, curated_answer
@@ -133,7 +152,7 @@ def fit(dev: list[Case], photo: Path = PHOTO) -> tuple[dict[Intent, float], floa
     from tools.intake import load_image
 
     router = IntentRouter(Encoder(), exemplars(), {})
-    margins = fit_margins(router, dev)
+    margins, second = fit_margins(router, dev), fit_second_look(router, dev)
     result = get_ensemble().classify(load_image(photo.read_bytes(), intake_limits()))
     context = FollowupContext(results=[result], reports=[standard_report(result)])
     pairs = []
@@ -141,16 +160,21 @@ def fit(dev: list[Case], photo: Path = PHOTO) -> tuple[dict[Intent, float], floa
         if case.intent == "in_scope":
             words = curated_answer(case.text, context, "en").replace("*", "").split()
             pairs.append((case.text, " ".join(words[: RELEVANCE_WORDS * 2])))
-    return margins, fit_relevance(router, pairs)
+    return margins, second, fit_relevance(router, pairs)
 
 
-def write_thresholds(margins: dict[Intent, float], min_relevance: float, path: Path, note: str) -> None:
+def write_thresholds(margins: dict[Intent, float], second: dict[Intent, float], min_relevance: float, path: Path,
+                     note: str) -> None:
     lines = [
         "# Fitted by `ham10k redteam --fit` on the development split of tests/redteam/cases.jsonl: do not edit",
         f"# by hand. {note}",
         "# margins: an intent wins when its score beats the in-scope score by at least this much.",
         "[margins]",
         *[f"{intent.value} = {value}" for intent, value in margins.items()],
+        "",
+        "# After a rule has declined or redirected a message, a crisis outranks it only by these margins.",
+        "[second_look]",
+        *[f"{intent.value} = {value}" for intent, value in second.items()],
         "",
         "# An answer whose first words are less similar than this to the question is replaced.",
         "[answer]",
@@ -192,6 +216,11 @@ def summarise(outcomes: Iterable[Outcome]) -> dict[str, dict[str, Tally]]:
             t.total += 1
             t.passed += o.passed
     return {k: dict(v) for k, v in table.items()}
+
+
+def false_alarms(outcomes: Iterable[Outcome]) -> list[Outcome]:
+    """In-scope questions that got a crisis message first (then their answer): the price of recall."""
+    return [o for o in outcomes if o.case.intent == "in_scope" and o.route in (Route.EMERGENCY, Route.SELF_HARM)]
 
 
 TARGETS: dict[str, float] = {

@@ -9,7 +9,7 @@ what happens to text that fails it (`CHECKS`):
 Checks: diagnosis claims (negation-aware), medicine names and doses in the six languages, advice to skip
 or delay care, false reassurance, prompt echo (a run of `ECHO_WORDS` words from any instruction text),
 headings of other sections, figures, invented phone numbers, a reply in another language than the
-user's, and an answer unrelated to the question (similarity in the intent router's embedding space).
+user's, filler that describes the text instead of saying anything, degenerate repetition, and an answer unrelated to the question (similarity in the intent router's embedding space).
 Patterns run on `lexicon.fold(text)` (lower case, no accents, same offsets as the text).
 """
 
@@ -26,7 +26,7 @@ from assistant.lexicon import DRUGS, detect_language, fold, normalise
 
 ViolationKind = Literal[
     "diagnosis", "dose", "drug", "dismissal", "reassurance", "echo", "heading", "figure", "phone", "language",
-    "unrelated",
+    "unrelated", "repetition",
 ]
 Action = Literal["drop_sentence", "replace_section", "replace_answer"]
 
@@ -52,6 +52,7 @@ CHECKS: dict[ViolationKind, OutputCheck] = {
         OutputCheck(name="phone", reason="a phone number", action="replace_answer"),
         OutputCheck(name="language", reason="a reply in another language", action="replace_answer"),
         OutputCheck(name="unrelated", reason="an answer unrelated to the question", action="replace_answer"),
+        OutputCheck(name="repetition", reason="the same words over and over", action="replace_section"),
     )
 }
 
@@ -258,9 +259,40 @@ _META = re.compile(
     r"\b(?:do\s+not|don'?t|never|please)\s+(?:use|write|repeat|include|add|start|number)\b[^.!?\n]{0,60}?"
     r"\b(?:lists?|sections?|headings?|headers?|instructions?|prompts?|markdown|bullets?)\b"
     r"|\b(?:this|the\s+(?:above|following|previous|next))\s+section\s+(?:has\s+been|was|is|will\s+be)\s+(?:added|written|provided)"
-    r"|\b(?:as\s+(?:instructed|requested)|according\s+to\s+(?:the|my|your)\s+(?:rules|instructions))\b",
+    r"|\b(?:as\s+(?:instructed|requested)|according\s+to\s+(?:the|my|your)\s+(?:rules|instructions))\b"
+    # Filler that describes the text instead of saying anything: "This is a detailed and concise
+    # description of what this screening result means", "This section explains ...".
+    r"|\bthis\s+is\s+(?:a|an|the|my)\s+(?:[a-z]+\s+){0,4}?(?:description|summary|explanation|overview|paragraph|response"
+    r"|section|answer|text)\s+(?:of|about|for|on|that|which|explaining|describing)\b"
+    r"|\bthis\s+(?:section|paragraph|part|response)\s+(?:describes|explains|provides|contains|gives|covers|summari[sz]es)\b",
     re.I,
 )
+
+# Degenerate output: a weak model loops ("the spot the spot the spot", one line over and over).
+REPEAT_RUN_WORDS = 4  # a run of this many words...
+REPEAT_RUN_TIMES = 4  # ...seen this many times is a loop, not writing
+REPEAT_LINE_TIMES = 3  # the same sentence or line this many times
+
+
+def find_repetition(text: str) -> list[Violation]:
+    """A sentence repeated REPEAT_LINE_TIMES times, or a run of REPEAT_RUN_WORDS words repeated
+    REPEAT_RUN_TIMES times: the first repeat is reported, whole text replaced."""
+    seen: dict[str, int] = {}
+    for s, e in _sentence_spans(text):
+        key = " ".join(_WORDS.findall(fold(text[s:e])))
+        if len(key.split()) >= 2:
+            seen[key] = seen.get(key, 0) + 1
+            if seen[key] >= REPEAT_LINE_TIMES:
+                return [Violation(kind="repetition", text=text[s:e], start=s, end=e)]
+    words = [(m.group(0), m.start(), m.end()) for m in _WORDS.finditer(fold(text))]
+    runs: dict[tuple[str, ...], int] = {}
+    for i in range(len(words) - REPEAT_RUN_WORDS + 1):
+        run = tuple(w for w, _, _ in words[i : i + REPEAT_RUN_WORDS])
+        runs[run] = runs.get(run, 0) + 1
+        if runs[run] >= REPEAT_RUN_TIMES:
+            start, end = words[i][1], words[i + REPEAT_RUN_WORDS - 1][2]
+            return [Violation(kind="repetition", text=text[start:end], start=start, end=end)]
+    return []
 
 
 def find_echo(text: str, instructions: tuple[str, ...]) -> list[Violation]:
@@ -329,7 +361,7 @@ class OutputContext(BaseModel):
 
 def check_output(text: str, context: OutputContext = OutputContext()) -> list[Violation]:
     """Every check that applies, in order of position: `find_forbidden` plus the context's checks."""
-    found = find_forbidden(text)
+    found = find_forbidden(text) + find_repetition(text)
     if context.instructions:
         found += find_echo(text, context.instructions)
     if context.headings:
