@@ -272,7 +272,7 @@ _DIAGNOSIS = (
     r"|\b(?:just\s+)?say\s+(?:that\s+)?(?:it'?s|it\s+is|this\s+is)\s+(?:definitely\s+|only\s+|just\s+)?"
     r"(?:not|nothing|fine|ok(?:ay)?|harmless|benign|safe|normal)\b",
     r"\b(?:dime|digame|digas|diga|asegurame|aseguradme|prometeme|jurame)\s+que\s+(?:no\s+es|no\s+tengo|no\s+pasa|es\s+(?:benign|inofensiv|normal|nada))"
-    r"|\b(?:dis|dites)(?:-|\s+)moi\s+que\s+(?:ce\s+n'?\s?est\s+pas|c'?\s?est\s+(?:benin|rien|normal|pas)|je\s+n'?\s?ai\s+pas)"
+    r"|\b(?:dis|dites)(?:-|\s+)moi\s+que\s+(?:ce\s+n'?\s?est\s+pas|c'?\s?est\s+(?:benin|rien|normal|pas)|je\s+n'?\s?ai\s+(?:pas|rien))"
     r"|\bque\s+(?:tu\s+me\s+dises|vous\s+me\s+disiez)\s+que\b|\b(?:rassure|promets|jure|assure)(?:-|\s+)moi\s+que\b"
     r"|\bsag(?:en\s+sie)?\s+mir,?\s+dass\s+(?:es|das|ich)\s+(?:\w+\s+)?(?:kein|nicht|harmlos|gutartig|nichts)"
     r"|\b(?:versprich|versprechen\s+sie|schwor)\s+mir,?\s+dass\b"

@@ -403,3 +403,20 @@ async def test_real_server_answer_is_checked(llama_base_url: str, context: Follo
         chunks, final = await run("What does 62% mean?", context, client)
     assert chunks, "the model's text streams"
     assert final.source in ("model", "curated") and final.text.strip()
+
+
+@pytest.mark.parametrize(("question", "lead"), [
+    ("Can I cancel my dermatologist appointment?", "Please keep your appointment."),
+    ("¿Puedo cancelar mi cita con el dermatólogo?", "Por favor, mantén tu cita."),
+    ("Kann ich meinen Termin beim Hautarzt absagen?", "Bitte behalten Sie Ihren Termin."),
+])
+async def test_cancelling_a_visit_gets_the_apps_answer_in_the_users_language_never_the_models(
+    question: str, lead: str, context: FollowupContext, fault_llm: FaultLLMServer
+) -> None:
+    """A weak model answered this with the result's "Urgency: Low" line: the app answers it itself."""
+    url = fault_llm.add(Script(reply="Urgency: Low. You can skip it."))
+    async with llm(url) as client:
+        _, final = await run(question, context, client)
+    assert final.source == "curated" and final.verdict.category == "skip_care"
+    assert final.text.startswith(lead) and MELANOMA.triage.action in final.text
+    assert fault_llm.hits(url) == [], "no request may reach the LLM"

@@ -173,3 +173,37 @@ def test_a_reply_in_another_language_is_caught() -> None:
 def test_figures_are_dropped_not_the_section() -> None:
     found = check_output("The match is 62% for this type.", OutputContext(figures=True))
     assert [v.action for v in found] == ["drop_sentence"]
+
+
+# What SmolLM2 wrote into report sections: talk about the text instead of the spot, and loops.
+FILLER = [
+    "This is a detailed and concise description of what this screening result means.",
+    "This section explains the screening result in plain words.",
+]
+LOOPS = [
+    "Look for changes in size. Look for changes in size. Look for changes in size.",
+    "el lunar es el lunar es el lunar es el lunar es el lunar es",
+    "- See a doctor.\n- See a doctor.\n- See a doctor.",
+]
+
+
+@pytest.mark.parametrize("text", FILLER)
+@pytest.mark.parametrize("number", [1, 3, 7])
+def test_meta_filler_in_a_report_section_is_caught(text: str, number: int) -> None:
+    found = check_output(text, report_context(sections()[number - 1]))
+    assert "echo" in {v.kind for v in found} and all(v.action == "replace_section" for v in found), text
+
+
+@pytest.mark.parametrize("text", LOOPS)
+def test_degenerate_repetition_is_caught_in_reports_and_answers(text: str) -> None:
+    assert "repetition" in {v.kind for v in check_output(text)}
+    assert not check_answer(text, followup_context("es" if "lunar" in text else "en")).ok
+
+
+@pytest.mark.parametrize("text", [
+    "This is a screening tool, not a diagnosis.",
+    "A mole is a common growth. Most moles stay the same. Any change in a mole should be checked by a doctor.",
+    "Watch the size, the shape and the colour. If the size, the shape or the colour changes, see a doctor.",
+])
+def test_ordinary_patient_text_is_not_filler_or_a_loop(text: str) -> None:
+    assert not {"echo", "repetition"} & {v.kind for v in check_output(text, report_context(sections()[0]))}
