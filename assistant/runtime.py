@@ -6,6 +6,7 @@ import threading
 
 from assistant.settings import Settings, get_settings
 from tools.allocator import keep_freed_memory
+from tools.batching import BatchPolicy
 from tools.classifier import Ensemble
 from tools.intake import IntakeLimits
 from tools.manifest import ProfileSpec, resolve_profile
@@ -29,5 +30,7 @@ def get_ensemble() -> Ensemble:
     with _lock:  # two sessions arriving together must not load the weights twice
         if _ensemble is None:
             keep_freed_memory()
-            _ensemble = Ensemble.load(active_profile(), get_settings().device)
+            s = get_settings()
+            _ensemble = Ensemble.load(active_profile(s), s.device, s.inference_precision)
+            _ensemble.batcher.policy = BatchPolicy(s.batch_window_ms / 1000, s.batch_max_images)
         return _ensemble

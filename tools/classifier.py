@@ -1,22 +1,28 @@
 """The ensemble: members built from the manifest, all TTA views of a member in one forward pass,
-temperature-scaled softmax per view, mean over views, weighted mean over members."""
+temperature-scaled softmax per view, mean over views, weighted mean over members.
+
+Speed (benchmarks/pipeline.py): analyses from different chats are micro-batched (tools/batching.py),
+and a profile may declare bf16 weights, used where the CPU has native bf16 (AVX-512 BF16, AMX)."""
 
 from __future__ import annotations
 
 import asyncio
 import math
 import time
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Literal
 
 import timm
 import torch
 from torch import nn
 
+from tools.batching import BatchPolicy, MicroBatcher
 from tools.catalogue import catalogue
 from tools.checkpoints import load_into, verify_sha256
 from tools.intake import CheckedImage
-from tools.manifest import MemberSpec, ProfileSpec
+from tools.manifest import MemberSpec, Precision, ProfileSpec
 from tools.ood import OODGate, channel_stats
 from tools.preprocess import prepare
 from tools.result import ClassificationResult, ImageInfo, MemberResult, OODVerdict, Timings, Uncertainty
@@ -33,6 +39,48 @@ def pick_device(requested: str = "auto") -> torch.device:
     if requested == "cuda" and not torch.cuda.is_available():
         raise RuntimeError("DEVICE=cuda was requested, but PyTorch sees no CUDA device.")
     return torch.device(requested)
+
+
+def bf16_is_native(device: torch.device) -> bool:
+    """bf16 halves the weights' memory traffic, but without bf16 units the conversions make it slower."""
+    if device.type == "cuda":
+        return torch.cuda.is_bf16_supported()
+    return torch.backends.mkldnn.is_available() and (
+        torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported())
+
+
+def pick_precision(requested: Literal["auto", "fp32", "bf16"], declared: Precision, device: torch.device) -> Precision:
+    """`auto`: the profile's declared precision (declared only where measured to hold against fp32),
+    and bf16 only on hardware that runs it natively; an explicit choice is obeyed."""
+    if requested != "auto":
+        return requested
+    return "bf16" if declared == "bf16" and bf16_is_native(device) else "fp32"
+
+
+class Bf16Model(nn.Module):
+    """A timm model with bf16 weights in channels-last layout (oneDNN's fast convolutions). It takes and
+    returns fp32, so the ensemble, Grad-CAM and the OOD gate never see bf16 tensors."""
+
+    def __init__(self, model: nn.Module) -> None:
+        super().__init__()
+        self.inner = model.to(torch.bfloat16, memory_format=torch.channels_last)
+
+    @staticmethod
+    def _in(x: torch.Tensor) -> torch.Tensor:
+        return x.to(torch.bfloat16, memory_format=torch.channels_last) if x.dim() == 4 else x.to(torch.bfloat16)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.inner(self._in(x)).float()
+
+    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
+        return self.inner.forward_features(self._in(x)).float()
+
+    def forward_head(self, x: torch.Tensor, **kwargs) -> torch.Tensor:
+        return self.inner.forward_head(self._in(x), **kwargs).float()
+
+    def forward_intermediates(self, x: torch.Tensor, **kwargs):
+        final, maps = self.inner.forward_intermediates(self._in(x), **kwargs)
+        return final.float(), [m.float() for m in maps]
 
 
 def build_model(spec: MemberSpec) -> nn.Module:
@@ -55,10 +103,13 @@ class Member:
     feature_layers: list[int]  # non-empty for the member the OOD gate reads
 
     @classmethod
-    def load(cls, spec: MemberSpec, profile: ProfileSpec, device: torch.device) -> Member:
+    def load(cls, spec: MemberSpec, profile: ProfileSpec, device: torch.device, precision: Precision = "fp32") -> Member:
         model = build_model(spec)
         load_into(model, profile.locate(spec.file), spec.sha256)
-        return cls.wrap(spec, model.to(device), profile.ood.layers if profile.ood and profile.ood.member == spec.name else [])
+        model = model.to(device)
+        if precision == "bf16":
+            model = Bf16Model(model)  # converts in place: no fp32 copy stays behind
+        return cls.wrap(spec, model, profile.ood.layers if profile.ood and profile.ood.member == spec.name else [])
 
     @classmethod
     def wrap(cls, spec: MemberSpec, model: nn.Module, feature_layers: list[int]) -> Member:
@@ -91,45 +142,94 @@ def combine(member_probs: torch.Tensor, weights: list[float]) -> torch.Tensor:
     return (member_probs * (w / w.sum())[:, None, None]).sum(0)
 
 
+Outcome = ClassificationResult | Exception  # per image of a batch: its result, or what failed it
+
+
 class Ensemble:
-    def __init__(self, profile: ProfileSpec, members: list[Member], ood: OODGate | None):
-        self.profile, self.members, self.ood = profile, members, ood
+    def __init__(self, profile: ProfileSpec, members: list[Member], ood: OODGate | None,
+                 precision: Precision = "fp32", batching: BatchPolicy = BatchPolicy()):
+        self.profile, self.members, self.ood, self.precision = profile, members, ood, precision
         names = [m.spec.name for m in members]
         self.ood_member_index = names.index(profile.ood.member) if ood else None
+        # Chats' analyses meet here and share forward passes; the policy may be replaced (settings).
+        self.batcher: MicroBatcher[tuple[CheckedImage, bool], ClassificationResult] = MicroBatcher(
+            self.classify_batch, _EXECUTOR, batching)
 
     @classmethod
-    def load(cls, profile: ProfileSpec, device: str = "auto") -> Ensemble:
+    def load(cls, profile: ProfileSpec, device: str = "auto",
+             precision: Literal["auto", "fp32", "bf16"] = "auto") -> Ensemble:
         dev = pick_device(device)
-        members = [Member.load(spec, profile, dev) for spec in profile.members]
+        chosen = pick_precision(precision, profile.precision, dev)
+        members = [Member.load(spec, profile, dev, chosen) for spec in profile.members]
         ood = None
         if profile.ood:
             path = profile.locate(profile.ood.file)
             verify_sha256(path, profile.ood.sha256)
             ood = OODGate.load(path, profile.ood.threshold)
-        return cls(profile, members, ood)
+        return cls(profile, members, ood, chosen)
 
     def classify(self, checked: CheckedImage, tta: bool = True) -> ClassificationResult:
+        (outcome,) = self.classify_batch([(checked, tta)])
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
+    def classify_batch(self, items: Sequence[tuple[CheckedImage, bool]]) -> list[Outcome]:
+        """Several analyses (from different chats) with one forward pass per member and TTA setting.
+        Each image's outcome is its own: one that fails fails only itself."""
+        outcomes: list[Outcome | None] = [None] * len(items)
+        for tta in (True, False):
+            chosen = [i for i, (_, t) in enumerate(items) if t == tta]
+            for i, outcome in zip(chosen, self._classify_group([items[i][0] for i in chosen], tta)):
+                outcomes[i] = outcome
+        return outcomes  # type: ignore[return-value]  # every index was in one group
+
+    def _classify_group(self, images: list[CheckedImage], tta: bool) -> list[Outcome]:
+        if not images:
+            return []
         started = time.perf_counter()
-        batches = [prepare(checked.image, m.spec, tta)[None] for m in self.members]
+        outcomes: list[Outcome | None] = [None] * len(images)
+        inputs: dict[int, list[torch.Tensor]] = {}  # image index -> per member VCHW
+        prep_ms: dict[int, float] = {}
+        for i, checked in enumerate(images):
+            t = time.perf_counter()
+            try:
+                inputs[i] = [prepare(checked.image, m.spec, tta) for m in self.members]
+            except Exception as exc:  # e.g. an image the resampler rejects: only its caller hears of it
+                outcomes[i] = exc
+            prep_ms[i] = (time.perf_counter() - t) * 1000
+        ok = list(inputs)
         prepared = time.perf_counter()
-        outputs = [m.logits(b) for m, b in zip(self.members, batches)]
+        try:
+            outputs = [m.logits(torch.stack([inputs[i][k] for i in ok])) for k, m in enumerate(self.members)]
+        except Exception as exc:
+            if len(ok) == 1:
+                outcomes[ok[0]] = exc
+                return outcomes  # type: ignore[return-value]
+            # Which image broke the batch is unknown: each one alone, so the others still get results.
+            for i in ok:
+                outcomes[i] = self._classify_group([images[i]], tta)[0]
+            return outcomes  # type: ignore[return-value]
         inferred = time.perf_counter()
 
         member_probs = torch.stack([m.probabilities(logits) for m, (logits, _) in zip(self.members, outputs)])
-        probs = combine(member_probs, [m.spec.weight for m in self.members])[0]
-        member_probs = member_probs[:, 0]
-        verdict = OODVerdict(checked=False)
-        if self.ood:
-            verdict = self.ood.verdict(outputs[self.ood_member_index][1][0])
-        done = time.perf_counter()
-        return self._result(checked, probs, member_probs, verdict, Timings(
-            preprocess_ms=round((prepared - started) * 1000, 1),
-            inference_ms=round((inferred - prepared) * 1000, 1),
-            total_ms=round((done - started) * 1000, 1),
-        ))
+        probs = combine(member_probs, [m.spec.weight for m in self.members])
+        for row, i in enumerate(ok):
+            try:
+                verdict = OODVerdict(checked=False)
+                if self.ood:
+                    verdict = self.ood.verdict(outputs[self.ood_member_index][1][row])
+                timings = Timings(preprocess_ms=round(prep_ms[i], 1),
+                                  inference_ms=round((inferred - prepared) * 1000, 1),
+                                  total_ms=round((time.perf_counter() - started) * 1000, 1))
+                outcomes[i] = self._result(images[i], probs[row], member_probs[:, row], verdict, timings)
+            except Exception as exc:
+                outcomes[i] = exc
+        return outcomes  # type: ignore[return-value]
 
     async def aclassify(self, checked: CheckedImage, tta: bool = True) -> ClassificationResult:
-        return await self.on_worker(self.classify, checked, tta)
+        """Off the event loop, micro-batched with the analyses other chats ask for at the same time."""
+        return await self.batcher.submit((checked, tta))
 
     async def on_worker(self, fn, *args):
         """Runs model work (a forward pass, a heat-map) on the classifier's single worker, off the loop."""
