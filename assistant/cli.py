@@ -213,6 +213,8 @@ def cmd_redteam(args: argparse.Namespace) -> int:
         redteam.write_thresholds(margins, second, min_relevance, path, f"{len(dev)} dev cases.")
         prompt_data.cache_clear()
         print(f"fitted on {len(dev)} dev cases, written: {path}")
+    if args.rules_only:
+        intents.disable_router("--rules-only")
     services = Services.load()
     config = LLMConfig.from_settings(get_settings(), base_url=args.llm_base_url, model=args.model)
     services = dataclasses.replace(services, llm=LLMClient(config))
@@ -336,6 +338,7 @@ def build_parser() -> argparse.ArgumentParser:
     redteam.add_argument("--reports", type=int, default=0, help="also audit the reports of this many photos")
     redteam.add_argument("--photos", type=Path, default=PROJECT_ROOT / "tests" / "assets", help="folder of .jpg photos")
     redteam.add_argument("--fit", action="store_true", help="fit the router's margins on the dev split first")
+    redteam.add_argument("--rules-only", action="store_true", help="without the semantic layer: what the rules alone catch")
     redteam.add_argument("--json", type=Path, help="write rates and failures here")
     redteam.set_defaults(func=cmd_redteam)
 

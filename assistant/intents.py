@@ -184,6 +184,12 @@ def get_router() -> IntentRouter | None:
         return _state["router"]  # type: ignore[return-value]
 
 
+def disable_router(reason: str) -> None:
+    """Run the rules alone from now on (`ham10k redteam --rules-only` measures what the rules catch)."""
+    with _state_lock:
+        _state.update(router=None, status=f"off: {reason}")
+
+
 def router_status() -> str:
     """"loaded", "not loaded yet" or "unavailable: <why>", for readiness and the start-up log."""
     return str(_state.get("status", "not loaded yet"))
