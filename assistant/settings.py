@@ -35,8 +35,8 @@ class Settings(BaseSettings):
     inference_precision: Literal["auto", "fp32", "bf16"] = Field(
         "auto", description="'auto': the profile's declared precision (bf16 only where measured to hold and the "
         "hardware has bf16 units); 'bf16' forces the faster path, e.g. for the seed's weights once checked.")
-    batch_window_ms: float = Field(5.0, ge=0, description="How long an analysis waits for other chats' to share "
-                                   "one forward pass.")
+    batch_window_ms: float = Field(5.0, ge=0, description="How long an analysis waits for other chats' photos to "
+                                   "share its forward pass.")
     batch_max_images: int = Field(4, ge=1, description="Most analyses in one forward pass: bounds the activations "
                                   "held at once (memory); larger batches gain little on a CPU.")
     hf_repo: str = "huseyincavus/ham10k_platform"

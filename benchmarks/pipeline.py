@@ -326,12 +326,12 @@ def table(peaks: dict[str, float], results: list[dict]) -> str:
                          f"{c['rss_mb']:>8.0f}{c['peak_mb']:>8.0f}")
     if any("end_to_end" in r for r in results):
         lines += ["", f"{'profile':<20}{'photo':<18}{'card s':>7}{'1st token s':>12}{'1st shown s':>12}"
-                  f"{'tok/s':>7}{'prompt tok':>11}{'shared prefix':>14}{'report s':>9}"]
+                  f"{'tok/s':>7}{'prompt tok':>11}{'shared prefix':>14}{'done s':>7}"]
         for r in results:
             for e in r.get("end_to_end", []):
                 lines.append(f"{r['profile']:<20}{e['photo']:<18}{e['card_s']:>7.2f}{e['first_token_s']:>12.2f}"
                              f"{e['first_checked_text_s'] or float('nan'):>12.2f}{e['tokens_per_s'] or 0:>7.1f}"
-                             f"{e['prompt_tokens']:>11}{e['prompt_prefix_shared_tokens']:>14}{e['report_s']:>9.1f}")
+                             f"{e['prompt_tokens']:>11}{e['prompt_prefix_shared_tokens']:>14}{e['report_s']:>7.1f}")
     return "\n".join(lines)
 
 
@@ -344,6 +344,9 @@ def main() -> None:
     parser.add_argument("--seed-agreement-images", type=int, default=32, help="... for the random-weight seed pair")
     parser.add_argument("--seed-precision", default="bf16", help="INFERENCE_PRECISION for the seed profile's 'ours'")
     parser.add_argument("--no-llm", action="store_true", help="skip the llama.cpp end-to-end part")
+    parser.add_argument("--report-tokens", type=int, default=256,
+                        help="LLM_MAX_TOKENS for the end-to-end reports: enough for the first-token and tokens/s "
+                        "figures; a whole report on 2 shared cores takes minutes")
     parser.add_argument("--json", type=Path, help="write every figure here")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -370,12 +373,14 @@ def main() -> None:
                     n = args.seed_agreement_images
                 else:
                     env, n = {"PROFILE": profile, "INFERENCE_PRECISION": "auto"}, args.agreement_images
+                env["LLM_MAX_TOKENS"] = str(args.report_tokens)
                 results.append(run_child(profile, env, {**common, "agreement_images": n}))
                 print(f"done: {profile}", file=sys.stderr)
         finally:
             if server is not None:
                 server.__exit__(None, None, None)
     report = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "cpu_threads": torch.get_num_threads(),
+              "report_max_tokens": None if args.no_llm else args.report_tokens,
               "cuda": torch.cuda.is_available(), "matmul_peak_gflops": peaks, "profiles": results}
     print(table(peaks, results))
     if args.json:
