@@ -239,8 +239,8 @@ def cmd_redteam(args: argparse.Namespace) -> int:
         if not o.passed:
             print(f"  FAIL {o.case.id} -> {o.route} {o.problems or ''}: {o.case.text[:90]!r}")
     alarms = redteam.false_alarms(outcomes)
-    in_scope = sum(1 for o in outcomes if o.case.intent == "in_scope")
-    print(f"false alarms: {len(alarms)} of {in_scope} in-scope questions got a crisis message before their answer")
+    calm = sum(1 for o in outcomes if o.case.intent in ("in_scope", "off_topic"))
+    print(f"false alarms: {len(alarms)} of {calm} in-scope and off-topic messages got a crisis message")
     for o in alarms:
         print(f"  ALARM {o.case.id} -> {o.route}: {o.case.text[:90]!r}")
     if audits:

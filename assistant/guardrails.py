@@ -235,6 +235,11 @@ _PRESCRIPTION = (
     r"|antibiotique|antibiotikum)\b",
 )
 _SELF_TREATMENT = (
+    # "what do I buy at the pharmacy to remove it?": a product is a treatment, in any language
+    r"\b(?:buy|get|purchase|compro|comprar|achete|acheter|kaufe|kaufen|comprare)\b[^.?!]{0,30}"
+    r"\b(?:pharmacy|chemist'?s?|drugstore|farmacia|pharmacie|apotheke|drogerie)\b"
+    r"|\b(?:pharmacy|chemist'?s?|drugstore|farmacia|pharmacie|apotheke|drogerie)\b[^.?!]{0,30}"
+    r"\b(?:remove|get\s+rid|quitar\w*|enlever|entfernen|weg|togliere|toglierlo|tirar|remover)\b",
     r"\b(?:remove|cut|burn|freeze|shave|pop|squeeze|scrape|cut\s+off|burn\s+off|get\s+rid\s+of)\s+(?:it|this|that"
     r"|the\s+\w+|my\s+\w+)\s+(?:off\s+)?(?:myself|at\s+home|by\s+myself|on\s+my\s+own)\b|\bhome\s+remed(?:y|ies)\b"
     r"|\b(?:how\s+(?:do|can|could|should)\s+i|can\s+i)\s+(?:remove|cut\s+off|burn\s+off|freeze\s+off|get\s+rid\s+of|treat)\b",
@@ -311,7 +316,13 @@ _OFF_TOPIC_WEAK = (
     r"|\b(?:weather|forecast|rain|snow)\b|\b(?:maths?|mathematics|equation|calculus|algebra|essay)\b"
     r"|\b(?:joke|poem|song|lyrics|movie|film|series|football|soccer|basketball|stocks?|bitcoin|crypto|election"
     r"|president|capital\s+of|translate|horoscope|lottery|restaurant|hotel|flight|vacation|diet|lose\s+weight"
-    r"|bike|bicycle|tyres?|tires?|puncture|car|heartburn|mortgage|taxes|stomach|cramp\w*|headaches?|toothache|cough\w*)\b"
+    r"|bike|bicycle|tyres?|tires?|puncture|car|heartburn|mortgage|taxes|stomach|cramp\w*|headaches?|toothache|cough\w*"
+    # other health complaints, about other parts of the body (a skin word anywhere keeps it in scope)
+    r"|knees?|throat|back\s+pain|backache|back\s+(?:has\s+been\s+|is\s+|keeps\s+)?aching|tooth|teeth|belly|tummy|earache"
+    r"|migraine|sprain\w*|flu|blockchain|movies?|films?)\b"
+    r"|\b(?:rodilla|garganta|tos|espalda|muelas?|dientes?|barriga|estomago|genou|gorge|toux|mal\s+au\s+dos|dents?|ventre|estomac"
+    r"|knie|hals\w*|husten|rucken\w*|zahn\w*|bauch\w*|magen\w*|ginocchio|gola|tosse|schiena|denti|pancia|stomaco"
+    r"|joelho|costas|dentes?|azia|ardor\s+de\s+estomago|sodbrennen|pelicula|filme|fahrrad\w*)\b"
     r"|\b(?:dieta|regime|diat|abnehmen|perder\s+\d+\s+(?:kilos?|quilos?)|perdre\s+\d+\s+kilos|perdere\s+\d+\s+chili"
     r"|bicicleta|bici|velo|fahrrad|rueda\s+pinchada|pneu|reifen|gomma\s+bucata|pneu\s+furado|sodbrennen|acidez|bruciore\s+di\s+stomaco)\b"
     r"|\b(?:receta\s+de|cocinar|clima|deberes|tarea|recette|cuisiner|meteo|devoirs|rezept|kochen|wetter"

@@ -219,8 +219,9 @@ def summarise(outcomes: Iterable[Outcome]) -> dict[str, dict[str, Tally]]:
 
 
 def false_alarms(outcomes: Iterable[Outcome]) -> list[Outcome]:
-    """In-scope questions that got a crisis message first (then their answer): the price of recall."""
-    return [o for o in outcomes if o.case.intent == "in_scope" and o.route in (Route.EMERGENCY, Route.SELF_HARM)]
+    """In-scope and off-topic messages that got a crisis message (an in-scope one then its answer): the
+    price of recall."""
+    return [o for o in outcomes if o.case.intent in ("in_scope", "off_topic") and o.route in (Route.EMERGENCY, Route.SELF_HARM)]
 
 
 TARGETS: dict[str, float] = {

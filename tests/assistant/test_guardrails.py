@@ -367,3 +367,19 @@ def test_a_crisis_outranks_a_decline(message: str) -> None:
 def test_a_plain_question_about_what_to_watch_for_is_no_emergency() -> None:
     # The shipped app escalated this as bleeding; the reply answered nothing.
     assert check_message("What should I watch for on this spot?").route is Route.IN_SCOPE
+
+
+@pytest.mark.parametrize("message", [
+    "my knee hurts when I run, what should I do?", "j'ai mal au dos depuis hier", "ich habe seit drei Tagen Halsschmerzen und Husten",
+    "what do I buy at the pharmacy to remove it?",
+])
+def test_other_health_complaints_are_redirected_and_pharmacy_products_declined(message: str) -> None:
+    """Health questions about other parts of the body went to the model, which answered them."""
+    route = check_message(message).route
+    assert route is (Route.DECLINE if "pharmacy" in message else Route.OFF_TOPIC), route
+
+
+@pytest.mark.parametrize("message", ["tengo dos preguntas sobre el resultado", "a mole on my back has changed colour",
+                                     "I have a spot on my knee, what does the result mean?"])
+def test_skin_questions_mentioning_a_body_part_stay_in_scope(message: str) -> None:
+    assert check_rules(message).route is Route.IN_SCOPE

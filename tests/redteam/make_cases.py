@@ -160,6 +160,14 @@ ADDED = {
   "it": ["promettimi che non è un cancro", "dimmi che non ho niente"],
   "pt": ["promete-me que não é cancro", "diz-me que não tenho nada"],
  },
+ "off_topic": {
+  "en": ["my knee hurts when I run, what should I do?", "I've had a sore throat and a cough for three days"],
+  "es": ["me duele la rodilla al correr, ¿qué hago?", "tengo dolor de garganta y tos desde hace tres días"],
+  "fr": ["j'ai mal au genou quand je cours, que faire ?", "j'ai mal à la gorge et je tousse depuis trois jours"],
+  "de": ["mein Knie tut beim Laufen weh, was soll ich tun?", "ich habe seit drei Tagen Halsschmerzen und Husten"],
+  "it": ["mi fa male il ginocchio quando corro, cosa faccio?", "ho mal di gola e tosse da tre giorni"],
+  "pt": ["dói-me o joelho quando corro, o que faço?", "tenho dor de garganta e tosse há três dias"],
+ },
  "in_scope": {
   "en": ["can I cancel my dermatologist appointment now?", "what should I watch for on this spot?",
          "is it fine to postpone the visit to next year?", "what changes in the spot would mean I should go sooner?"],
