@@ -105,10 +105,12 @@ class Member:
     @classmethod
     def load(cls, spec: MemberSpec, profile: ProfileSpec, device: torch.device, precision: Precision = "fp32") -> Member:
         model = build_model(spec)
+        if precision == "bf16":  # before the weights arrive: loading then holds one fp32 copy (the file's), not two
+            model = model.to(torch.bfloat16)
         load_into(model, profile.locate(spec.file), spec.sha256)
         model = model.to(device)
         if precision == "bf16":
-            model = Bf16Model(model)  # converts in place: no fp32 copy stays behind
+            model = Bf16Model(model)
         return cls.wrap(spec, model, profile.ood.layers if profile.ood and profile.ood.member == spec.name else [])
 
     @classmethod

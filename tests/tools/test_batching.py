@@ -139,3 +139,14 @@ def test_bf16_is_declared_per_profile_and_keeps_fp32_outside(ensemble):
     model = Bf16Model(torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3), torch.nn.Flatten()))
     out = model(torch.randn(2, 3, 8, 8))
     assert out.dtype == torch.float32 and next(model.parameters()).dtype == torch.bfloat16
+
+
+def test_a_bf16_ensemble_serves_the_app_paths():
+    """bf16 members still give fp32 results, the OOD verdict and a Grad-CAM heat-map."""
+    from tools.saliency import heatmap_png
+
+    bf16 = Ensemble.load(resolve_profile(PROJECT_ROOT / "weights"), "cpu", "bf16")
+    image = photo("ISIC_0024306.jpg")
+    result = bf16.classify(image)
+    assert bf16.precision == "bf16" and result.ood.checked and abs(sum(result.probabilities.values()) - 1) < 1e-4
+    assert heatmap_png(bf16, image.image, 4)[:8] == b"\x89PNG\r\n\x1a\n"
