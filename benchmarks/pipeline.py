@@ -230,6 +230,8 @@ def child(args: dict) -> dict:
     photo = load_image_file(ASSETS / PHOTOS[0])
     libraries_mb = memory_mb()["rss_mb"]  # Python, torch, timm, the app's modules: before any weights
     ours = get_ensemble()  # the app's own path: settings -> profile -> precision -> batching
+    out["load_peak_rss_mb"] = memory_mb()["peak_mb"]  # transient: a checkpoint and its model side by side
+    reset_peak()
     ours.classify(photo)
     out["cold_start_s"] = time.time() - spawned
     out["precision"] = ours.precision
