@@ -272,3 +272,18 @@ def test_the_section_in_progress_is_dropped_when_the_text_is_cut() -> None:
     assert writer.report is not None
     assert [s.source for s in writer.report.sections[:4]] == ["model", "model", "model", "standard"]
     assert "Take 4" not in "".join(shown)
+
+
+def test_the_prompt_keeps_its_stable_part_first_for_the_servers_prefix_cache() -> None:
+    """llama.cpp, vLLM and Ollama reuse a cached prompt prefix: the rules and sections (the same for every
+    photo) come before the result, so a second report only evaluates the result's lines."""
+    from os.path import commonprefix
+
+    from assistant.report import build_messages
+
+    a = build_messages(classification("melanoma", 0.62))[1]["content"]
+    b = build_messages(classification("melanocytic_nevi", 0.81, runner_up="melanoma"))[1]["content"]
+    assert isinstance(a, str) and isinstance(b, str)
+    shared = len(commonprefix([a, b]))
+    assert shared >= 0.75 * len(a), (shared, len(a))
+    assert shared > a.index("## Screening result")  # everything before the result is shared
