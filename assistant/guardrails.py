@@ -421,18 +421,17 @@ def check_message(text: str, router: IntentRouter | None | object = _USE_LOADED)
     active = get_router() if router is _USE_LOADED else router
     if not isinstance(active, IntentRouter) or len(text.split()) < SEMANTIC_MIN_WORDS:
         return verdict
-    match = active.classify(text)
     # A crisis may hide in one sentence of a longer message ("is this cancer? I already wrote goodbye
-    # letters"): each sentence gets the strict crisis check too.
+    # letters"): each sentence gets the strict crisis check too, embedded in the same batch.
     sentences = [p for p in _SENTENCE_SPLIT.split(text) if len(p.split()) >= SEMANTIC_MIN_WORDS]
-    crisis = active.second_look(match.scores)
-    if crisis is None and len(sentences) > 1:
-        crisis = next((i for scores in active.scores_many(sentences) if (i := active.second_look(scores))), None)
+    scored = active.scores_many([text, *sentences] if len(sentences) > 1 else [text])
+    whole = active.decide(scored[0])
+    crisis = next((i for scores in scored if (i := active.second_look(scores))), None)
     if verdict.layer == "rules":
         # A rule decided (decline, redirect, keep your appointment): only a clear crisis outranks it.
         intent = crisis
     else:
-        intent = match.intent if match.intent in (Intent.SELF_HARM, Intent.EMERGENCY) else crisis or match.intent
+        intent = whole if whole in (Intent.SELF_HARM, Intent.EMERGENCY) else crisis or whole
     if intent is None or intent is Intent.IN_SCOPE:
         return verdict
     route, category = _INTENT_ROUTES[intent]
