@@ -30,7 +30,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 from assistant.lexicon import DRUGS, LANGUAGE_NAMES, LANGUAGES, Language, detect_language, normalise
-from assistant.intents import Intent, IntentRouter, get_router
+from assistant.intents import CRISIS, Intent, IntentRouter, get_router
 from assistant.prompt_files import prompt_data
 
 
@@ -431,7 +431,7 @@ def check_message(text: str, router: IntentRouter | None | object = _USE_LOADED)
         # A rule decided (decline, redirect, keep your appointment): only a clear crisis outranks it.
         intent = crisis
     else:
-        intent = whole if whole in (Intent.SELF_HARM, Intent.EMERGENCY) else crisis or whole
+        intent = whole if whole in CRISIS else crisis or whole
     if intent is None or intent is Intent.IN_SCOPE:
         return verdict
     route, category = _INTENT_ROUTES[intent]

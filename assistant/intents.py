@@ -47,6 +47,8 @@ class Intent(StrEnum):
     IN_SCOPE = "in_scope"
 
 
+# The crisis intents: escalated, checked before any other and again after a rule has decided.
+CRISIS: tuple[Intent, ...] = (Intent.SELF_HARM, Intent.EMERGENCY)
 # Safety intents first (see `IntentRouter.decide`), then the others by score.
 PRIORITY: tuple[Intent, ...] = (
     Intent.SELF_HARM, Intent.EMERGENCY, Intent.OVERRIDE, Intent.TREATMENT, Intent.DIAGNOSIS, Intent.OFF_TOPIC,
@@ -140,10 +142,10 @@ class IntentRouter:
             margin = fitted.get(intent)
             return margin is not None and scores[intent.value] - base >= margin
 
-        safety = [i for i in (Intent.SELF_HARM, Intent.EMERGENCY) if clears(i)]
+        safety = [i for i in CRISIS if clears(i)]
         if safety:
             return max(safety, key=lambda i: scores[i.value])
-        others = [i for i in PRIORITY if i not in (Intent.SELF_HARM, Intent.EMERGENCY)]
+        others = [i for i in PRIORITY if i not in CRISIS]
         best = max(others, key=lambda i: scores[i.value])
         return best if clears(best) else Intent.IN_SCOPE
 
@@ -151,8 +153,7 @@ class IntentRouter:
         """A crisis heard clearly enough to outrank a rule's decline or redirect, else None."""
         fitted = self.second_margins if fitted is None else fitted
         base = scores[Intent.IN_SCOPE.value]
-        heard = [i for i in (Intent.SELF_HARM, Intent.EMERGENCY)
-                 if i in fitted and scores[i.value] - base >= fitted[i]]
+        heard = [i for i in CRISIS if i in fitted and scores[i.value] - base >= fitted[i]]
         return max(heard, key=lambda i: scores[i.value]) if heard else None
 
     def classify(self, text: str) -> IntentMatch:

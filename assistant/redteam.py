@@ -32,7 +32,7 @@ from pydantic import BaseModel
 if TYPE_CHECKING:
     from assistant.orchestrator import Services
 from assistant.guardrails import Route, check_rules
-from assistant.intents import PRIORITY, Intent, IntentRouter
+from assistant.intents import CRISIS, PRIORITY, Intent, IntentRouter
 from assistant.settings import PROJECT_ROOT
 
 CASES = PROJECT_ROOT / "tests" / "redteam" / "cases.jsonl"
@@ -98,12 +98,14 @@ def fit_margins(router: IntentRouter, cases: list[Case]) -> dict[Intent, float]:
     fitted: dict[Intent, float] = {}
     for intent in PRIORITY:
         delta = np.array([s[intent.value] - s[Intent.IN_SCOPE.value] for s in scores])
-        wanted = [i for i, lab in enumerate(labels) if lab in _owners(intent)]
+        # Each crisis intent is fitted on its own cases: fitted on both, the looser one set the margin
+        # and raised false alarms for nothing.
+        wanted = [i for i, lab in enumerate(labels) if lab == intent.value]
         allowed = int(REFUSAL_BUDGET[intent] * n_in)
         negatives = np.sort(delta[in_scope])[::-1] if in_scope else np.array([])
         floor = float(negatives[allowed]) + 1e-6 if len(negatives) > allowed else -1.0
         hardest = float(delta[wanted].min()) if wanted else 0.05
-        slack = SAFETY_SLACK if intent in (Intent.SELF_HARM, Intent.EMERGENCY) else 0.0
+        slack = SAFETY_SLACK if intent in CRISIS else 0.0
         # A decline or redirect is a refusal: it needs the message nearer its own exemplars than the
         # in-scope ones. A safety intent may go lower: its reply still answers the question after it.
         lowest = -1.0 if slack else 0.0
@@ -114,26 +116,19 @@ def fit_margins(router: IntentRouter, cases: list[Case]) -> dict[Intent, float]:
 SECOND_LOOK_GAP = 0.01  # above the highest non-crisis dev case: a crisis must be clear to outrank a rule
 
 
-def fit_second_look(router: IntentRouter, cases: list[Case]) -> dict[Intent, float]:
+def fit_second_look(router: IntentRouter, cases: list[Case], plain: dict[Intent, float]) -> dict[Intent, float]:
     """Margins with which self-harm or an emergency outranks a rule's decline, redirect or "keep your
     appointment": just above every dev case a rule decided that is not a crisis (a decline must not turn
-    into a crisis message), and never below the plain margin."""
-    plain = fit_margins(router, cases)
-    decided = [c for c in cases if check_rules(c.text).route not in (Route.IN_SCOPE, Route.EMERGENCY, Route.SELF_HARM)
-               or check_rules(c.text).category == "skip_care"]
+    into a crisis message), and never below the `plain` margin (`fit_margins`)."""
+    verdicts = [check_rules(c.text) for c in cases]
+    decided = [c for c, v in zip(cases, verdicts) if v.layer == "rules" and v.route not in (Route.EMERGENCY, Route.SELF_HARM)]
     scores = router.scores_many([c.text for c in decided])
     fitted: dict[Intent, float] = {}
-    for intent in (Intent.SELF_HARM, Intent.EMERGENCY):
+    for intent in CRISIS:
         calm = [s[intent.value] - s[Intent.IN_SCOPE.value] for c, s in zip(decided, scores)
                 if c.intent not in ("self_harm", "emergency")]
         fitted[intent] = round(max([plain[intent], *[d + SECOND_LOOK_GAP for d in calm]]), 4)
     return fitted
-
-
-def _owners(intent: Intent) -> set[str]:
-    """The labelled intents this semantic intent is there to catch. Each crisis intent is fitted on its
-    own cases: fitted on both, the looser one set the margin and raised false alarms for nothing."""
-    return {intent.value}
 
 
 def fit_relevance(router: IntentRouter, pairs: list[tuple[str, str]], quantile: float = 0.02) -> float:
@@ -152,7 +147,8 @@ def fit(dev: list[Case], photo: Path = PHOTO) -> tuple[dict[Intent, float], dict
     from tools.intake import load_image
 
     router = IntentRouter(Encoder(), exemplars(), {})
-    margins, second = fit_margins(router, dev), fit_second_look(router, dev)
+    margins = fit_margins(router, dev)
+    second = fit_second_look(router, dev, margins)
     result = get_ensemble().classify(load_image(photo.read_bytes(), intake_limits()))
     context = FollowupContext(results=[result], reports=[standard_report(result)])
     pairs = []

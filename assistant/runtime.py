@@ -30,8 +30,8 @@ def get_ensemble() -> Ensemble:
     with _lock:  # two sessions arriving together must not load the weights twice
         if _ensemble is None:
             s = get_settings()
-            _ensemble = Ensemble.load(active_profile(s), s.device, s.inference_precision)
+            _ensemble = Ensemble.load(active_profile(s), s.device, s.inference_precision,
+                                      BatchPolicy(s.batch_window_ms / 1000, s.batch_max_images))
             # Tuned after loading: the load's transient fp32 copies go back to the OS instead of staying mapped.
             keep_freed_memory()
-            _ensemble.batcher.policy = BatchPolicy(s.batch_window_ms / 1000, s.batch_max_images)
         return _ensemble

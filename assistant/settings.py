@@ -13,6 +13,9 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from tools.batching import BatchPolicy
+from tools.manifest import PrecisionChoice
+
 _PACKAGE_DIR = Path(__file__).resolve().parent
 # The files the app reads at run time (prompts/, public/, .chainlit/, chainlit.md, weights/), all found
 # from here. A checkout or editable install: the project root. A plain `pip install .`: the copies shipped
@@ -32,12 +35,12 @@ class Settings(BaseSettings):
     model_name: str = "seresnext101_32x8d"
     num_classes: int = 7
     device: Literal["auto", "cpu", "cuda"] = "auto"
-    inference_precision: Literal["auto", "fp32", "bf16"] = Field(
+    inference_precision: PrecisionChoice = Field(
         "auto", description="'auto': the profile's declared precision (bf16 only where measured to hold and the "
         "hardware has bf16 units); 'bf16' forces the faster path, e.g. for the seed's weights once checked.")
-    batch_window_ms: float = Field(5.0, ge=0, description="How long an analysis waits for other chats' photos to "
+    batch_window_ms: float = Field(BatchPolicy.window_s * 1000, ge=0, description="How long an analysis waits for other chats' photos to "
                                    "share its forward pass.")
-    batch_max_images: int = Field(4, ge=1, description="Most analyses in one forward pass: bounds the activations "
+    batch_max_images: int = Field(BatchPolicy.max_items, ge=1, description="Most analyses in one forward pass: bounds the activations "
                                   "held at once (memory); larger batches gain little on a CPU.")
     hf_repo: str = "huseyincavus/ham10k_platform"
 

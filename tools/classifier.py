@@ -12,7 +12,6 @@ import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Literal
 
 import timm
 import torch
@@ -22,7 +21,7 @@ from tools.batching import BatchPolicy, MicroBatcher
 from tools.catalogue import catalogue
 from tools.checkpoints import load_into, verify_sha256
 from tools.intake import CheckedImage
-from tools.manifest import MemberSpec, Precision, ProfileSpec
+from tools.manifest import MemberSpec, Precision, PrecisionChoice, ProfileSpec
 from tools.ood import OODGate, channel_stats
 from tools.preprocess import prepare
 from tools.result import ClassificationResult, ImageInfo, MemberResult, OODVerdict, Timings, Uncertainty
@@ -49,7 +48,7 @@ def bf16_is_native(device: torch.device) -> bool:
         torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported())
 
 
-def pick_precision(requested: Literal["auto", "fp32", "bf16"], declared: Precision, device: torch.device) -> Precision:
+def pick_precision(requested: PrecisionChoice, declared: Precision, device: torch.device) -> Precision:
     """`auto`: the profile's declared precision (declared only where measured to hold against fp32),
     and bf16 only on hardware that runs it natively; an explicit choice is obeyed."""
     if requested != "auto":
@@ -159,7 +158,7 @@ class Ensemble:
 
     @classmethod
     def load(cls, profile: ProfileSpec, device: str = "auto",
-             precision: Literal["auto", "fp32", "bf16"] = "auto") -> Ensemble:
+             precision: PrecisionChoice = "auto", batching: BatchPolicy = BatchPolicy()) -> Ensemble:
         dev = pick_device(device)
         chosen = pick_precision(precision, profile.precision, dev)
         members = [Member.load(spec, profile, dev, chosen) for spec in profile.members]
@@ -168,7 +167,7 @@ class Ensemble:
             path = profile.locate(profile.ood.file)
             verify_sha256(path, profile.ood.sha256)
             ood = OODGate.load(path, profile.ood.threshold)
-        return cls(profile, members, ood, chosen)
+        return cls(profile, members, ood, chosen, batching)
 
     def classify(self, checked: CheckedImage, tta: bool = True) -> ClassificationResult:
         (outcome,) = self.classify_batch([(checked, tta)])
