@@ -24,7 +24,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         if args.epochs:
             recipe = recipe.model_copy(update={"epochs": args.epochs})
         train_member(recipe, args.labels, args.split, args.out / args.profile, seed=args.seed, device=get_settings().device,
-                     threads=args.threads)
+                     threads=args.threads, weights_dir=get_settings().weights_dir)
     return 0
 
 

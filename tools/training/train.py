@@ -16,6 +16,7 @@ from safetensors.torch import save_file
 from tqdm import tqdm
 
 from tools.catalogue import catalogue
+from tools.checkpoints import load_into
 from tools.classifier import pick_device
 from tools.metrics import summary
 from tools.preprocess import shades_of_gray
@@ -55,6 +56,7 @@ def train_member(
     seed: int = 0,
     device: str = "auto",
     threads: int | None = None,
+    weights_dir: Path | None = None,
 ) -> Path:
     seed_everything(seed)
     if threads:
@@ -76,6 +78,10 @@ def train_member(
     tqdm.write(f"[{recipe.name}] {len(train_rows)} train / {len(val_rows)} validation images loaded in {time.time() - t0:.0f}s on {dev}")
 
     model = pretrained_lite(recipe.variant, len(cat.classes), recipe.drop_rate)
+    if recipe.init_from:
+        if weights_dir is None:
+            raise ValueError(f"recipe {recipe.name} starts from {recipe.init_from}: pass the weights folder")
+        load_into(model, weights_dir / recipe.init_from)
     model = model.to(dev).to(memory_format=torch.channels_last)
     head = list(model.get_classifier().parameters())
     head_ids = {id(p) for p in head}
