@@ -31,7 +31,7 @@ def get_ensemble() -> Ensemble:
         if _ensemble is None:
             s = get_settings()
             _ensemble = Ensemble.load(active_profile(s), s.device, s.inference_precision,
-                                      BatchPolicy(s.batch_window_ms / 1000, s.batch_max_images))
+                                      BatchPolicy(s.batch_window_ms / 1000, s.batch_max_images), s.inference_backend)
             # Tuned after loading: the load's transient fp32 copies go back to the OS instead of staying mapped.
             keep_freed_memory()
         return _ensemble

@@ -24,6 +24,12 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
+def file_identity(path: Path) -> str:
+    """A cheap stand-in for the sha256 of a checkpoint the manifest does not pin (the seed's files)."""
+    st = path.stat()
+    return hashlib.sha256(f"{path.resolve()}|{st.st_size}|{st.st_mtime_ns}".encode()).hexdigest()
+
+
 def verify_sha256(path: Path, expected: str | None) -> None:
     if expected and (actual := sha256_file(path)) != expected:
         raise CheckpointError(

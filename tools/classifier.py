@@ -17,11 +17,12 @@ import timm
 import torch
 from torch import nn
 
+from tools.backends import OpenVINOModel, pick_backend
 from tools.batching import BatchPolicy, MicroBatcher
 from tools.catalogue import catalogue
-from tools.checkpoints import load_into, verify_sha256
+from tools.checkpoints import file_identity, load_into, verify_sha256
 from tools.intake import CheckedImage
-from tools.manifest import MemberSpec, Precision, PrecisionChoice, ProfileSpec
+from tools.manifest import Backend, BackendChoice, MemberSpec, Precision, PrecisionChoice, ProfileSpec
 from tools.ood import OODGate, channel_stats
 from tools.preprocess import prepare
 from tools.result import ClassificationResult, ImageInfo, MemberResult, OODVerdict, Timings, Uncertainty
@@ -102,15 +103,19 @@ class Member:
     feature_layers: list[int]  # non-empty for the member the OOD gate reads
 
     @classmethod
-    def load(cls, spec: MemberSpec, profile: ProfileSpec, device: torch.device, precision: Precision = "fp32") -> Member:
+    def load(cls, spec: MemberSpec, profile: ProfileSpec, device: torch.device, precision: Precision = "fp32",
+             backend: Backend = "torch") -> Member:
         model = build_model(spec)
         if precision == "bf16":  # before the weights arrive: loading then holds one fp32 copy (the file's), not two
             model = model.to(torch.bfloat16)
         load_into(model, profile.locate(spec.file), spec.sha256)
         model = model.to(device)
+        layers = profile.ood.layers if profile.ood and profile.ood.member == spec.name else []
         if precision == "bf16":
             model = Bf16Model(model)
-        return cls.wrap(spec, model, profile.ood.layers if profile.ood and profile.ood.member == spec.name else [])
+        elif backend == "openvino":
+            model = OpenVINOModel(model, spec.input_size, layers, weights_id=spec.sha256 or file_identity(profile.locate(spec.file)))
+        return cls.wrap(spec, model, layers)
 
     @classmethod
     def wrap(cls, spec: MemberSpec, model: nn.Module, feature_layers: list[int]) -> Member:
@@ -148,8 +153,8 @@ Outcome = ClassificationResult | Exception  # per image of a batch: its result, 
 
 class Ensemble:
     def __init__(self, profile: ProfileSpec, members: list[Member], ood: OODGate | None,
-                 precision: Precision = "fp32", batching: BatchPolicy = BatchPolicy()):
-        self.profile, self.members, self.ood, self.precision = profile, members, ood, precision
+                 precision: Precision = "fp32", batching: BatchPolicy = BatchPolicy(), backend: Backend = "torch"):
+        self.profile, self.members, self.ood, self.precision, self.backend = profile, members, ood, precision, backend
         names = [m.spec.name for m in members]
         self.ood_member_index = names.index(profile.ood.member) if ood else None
         # Chats' analyses meet here and share forward passes; the policy may be replaced (settings).
@@ -158,16 +163,18 @@ class Ensemble:
 
     @classmethod
     def load(cls, profile: ProfileSpec, device: str = "auto",
-             precision: PrecisionChoice = "auto", batching: BatchPolicy = BatchPolicy()) -> Ensemble:
+             precision: PrecisionChoice = "auto", batching: BatchPolicy = BatchPolicy(),
+             backend: BackendChoice = "auto") -> Ensemble:
         dev = pick_device(device)
         chosen = pick_precision(precision, profile.precision, dev)
-        members = [Member.load(spec, profile, dev, chosen) for spec in profile.members]
+        runtime = pick_backend(backend, chosen, dev)
+        members = [Member.load(spec, profile, dev, chosen, runtime) for spec in profile.members]
         ood = None
         if profile.ood:
             path = profile.locate(profile.ood.file)
             verify_sha256(path, profile.ood.sha256)
             ood = OODGate.load(path, profile.ood.threshold)
-        return cls(profile, members, ood, chosen, batching)
+        return cls(profile, members, ood, chosen, batching, runtime)
 
     def classify(self, checked: CheckedImage, tta: bool = True) -> ClassificationResult:
         (outcome,) = self.classify_batch([(checked, tta)])

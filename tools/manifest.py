@@ -20,6 +20,8 @@ SEED_FILES = ("best_model_A_tuned.pth", "best_model_B_tuned.pth")
 View = Literal["identity", "hflip", "vflip", "rot90", "rot180", "rot270"]
 Precision = Literal["fp32", "bf16"]
 PrecisionChoice = Literal["auto", "fp32", "bf16"]  # a setting: "auto" follows the profile's declared precision
+Backend = Literal["torch", "openvino"]
+BackendChoice = Literal["auto", "torch", "openvino"]  # a setting: "auto" is OpenVINO for fp32 on a CPU when installed
 
 
 class WeightsNotFound(Exception):
