@@ -47,9 +47,9 @@ SHIPPING = {
         view_sets=[["identity", "hflip", "vflip", "rot90"]], mel_sensitivity=0.95),
     "ham10k-lite-v2": Shipping(
         profile="ham10k-lite-v2", file_prefix="ham10k_lite_v2", report_file="calibration_v2.json",
-        description="EfficientNet-Lite0 and -Lite2 fine-tuned on HAM10000 with Shades of Gray colour constancy, "
-                    "EMA weights and partial balanced softmax; temperature-scaled, TTA views chosen on the "
-                    "calibration split, with an out-of-distribution gate. See weights/README.md.",
+        description="The v1 members trained for a second cycle at 224 px with EMA weights (Shades of Gray colour "
+                    "constancy on member A); temperature-scaled, TTA views chosen on the calibration split, with an "
+                    "out-of-distribution gate. See weights/README.md.",
         view_sets=[["identity"], ["identity", "hflip"], ["identity", "hflip", "vflip"],
                    ["identity", "hflip", "vflip", "rot90"], ["identity", "hflip", "vflip", "rot90", "rot180", "rot270"]],
         mel_sensitivity=0.92),
