@@ -99,7 +99,19 @@ def _cached_body(model: nn.Module, input_size: int, layers: list[int], weights_i
         ov.save_model(converted, str(staged), compress_to_fp16=False)  # fp16 storage would change the outputs
         os.replace(staged.with_suffix(".bin"), xml.with_suffix(".bin"))
         os.replace(staged, xml)  # the .xml last: its presence means both files are whole
+    _prune(cache_dir, arch)
     return xml
+
+
+KEEP_PER_ARCHITECTURE = 4  # seed checkpoints are keyed by path and mtime: each new copy adds a body
+
+
+def _prune(cache_dir: Path, arch: str) -> None:
+    """Oldest converted bodies of one architecture beyond KEEP_PER_ARCHITECTURE are deleted."""
+    bodies = sorted(cache_dir.glob(f"{arch}-*.xml"), key=lambda p: p.stat().st_mtime, reverse=True)
+    for old in bodies[KEEP_PER_ARCHITECTURE:]:
+        for f in (old, old.with_suffix(".bin")):
+            f.unlink(missing_ok=True)
 
 
 class OpenVINOModel(nn.Module):

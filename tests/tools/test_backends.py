@@ -345,3 +345,23 @@ def test_threads_each_get_their_own_result(built, inputs) -> None:
     for i, outs in enumerate(results):
         for out in outs:
             torch.testing.assert_close(out, sequential[i], rtol=1e-6, atol=1e-6)
+
+
+def test_the_cache_keeps_only_the_newest_bodies_of_an_architecture(tmp_path, monkeypatch) -> None:
+    import os
+    import time
+
+    from tools import backends
+
+    arch = "test_efficientnet"
+    for i in range(backends.KEEP_PER_ARCHITECTURE + 2):
+        for suffix in (".xml", ".bin"):
+            f = tmp_path / f"{arch}-{i:04d}{suffix}"
+            f.write_text("x")
+            os.utime(f, (time.time() - 100 + i, time.time() - 100 + i))
+    (tmp_path / "other-0000.xml").write_text("x")
+    backends._prune(tmp_path, arch)
+    kept = sorted(p.name for p in tmp_path.glob(f"{arch}-*.xml"))
+    assert kept == [f"{arch}-{i:04d}.xml" for i in range(2, backends.KEEP_PER_ARCHITECTURE + 2)]
+    assert len(list(tmp_path.glob(f"{arch}-*.bin"))) == backends.KEEP_PER_ARCHITECTURE
+    assert (tmp_path / "other-0000.xml").exists()
