@@ -18,6 +18,9 @@ def cmd_train(args: argparse.Namespace) -> int:
     from tools.training.train import train_member
 
     recipes = PROFILE_RECIPES[args.profile]
+    if args.member not in ("all", *recipes):
+        raise ValueError(f"{args.profile} trains member(s) {', '.join(recipes)} only; its other member is shipped "
+                         "unchanged from another profile (see weights/README.md).")
     names = list(recipes) if args.member == "all" else [args.member]
     for name in names:
         recipe = recipes[name]

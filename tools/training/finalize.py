@@ -37,6 +37,8 @@ class Shipping(BaseModel):
     mel_sensitivity: float      # target share of calibration melanomas the urgent flag catches
     malignant_sensitivity: float = 0.90
     report_file: str
+    # Members shipped unchanged from another profile (same file), by name: recalibrated here with the rest.
+    reused: dict[str, str] = {}
 
 
 SHIPPING = {
@@ -47,9 +49,10 @@ SHIPPING = {
         view_sets=[["identity", "hflip", "vflip", "rot90"]], mel_sensitivity=0.95),
     "ham10k-lite-v2": Shipping(
         profile="ham10k-lite-v2", file_prefix="ham10k_lite_v2", report_file="calibration_v2.json",
-        description="The v1 members trained for a second cycle at 224 px with EMA weights (Shades of Gray colour "
-                    "constancy on member A); temperature-scaled, TTA views chosen on the calibration split, with an "
-                    "out-of-distribution gate. See weights/README.md.",
+        description="v1's member A beside member B trained for a second cycle at 224 px with EMA weights; "
+                    "temperature-scaled, TTA views chosen on the calibration split, with an out-of-distribution gate. "
+                    "See weights/README.md.",
+        reused={"A": "ham10k-lite-v1"},
         view_sets=[["identity"], ["identity", "hflip"], ["identity", "hflip", "vflip"],
                    ["identity", "hflip", "vflip", "rot90"], ["identity", "hflip", "vflip", "rot90", "rot180", "rot270"]],
         mel_sensitivity=0.92),
@@ -119,6 +122,16 @@ def export_member(run_dir: Path, name: str, weights_dir: Path, file_prefix: str)
     return spec, Member.wrap(spec, model, OOD_LAYERS if name == OOD_MEMBER else [])
 
 
+def reuse_member(weights_dir: Path, profile_id: str, name: str) -> tuple[MemberSpec, Member]:
+    """A member of a shipped profile, as the app reads it (its file is shared, not copied)."""
+    manifest = json.loads((weights_dir / "manifest.json").read_text())
+    spec = next(MemberSpec(**m) for m in manifest["profiles"][profile_id]["members"] if m["name"] == name)
+    spec = spec.model_copy(update={"tta_views": ALL_VIEWS, "weight": 0.5, "temperature": 1.0})
+    model = build_model(spec)
+    load_into(model, weights_dir / spec.file, spec.sha256)
+    return spec, Member.wrap(spec, model, OOD_LAYERS if name == OOD_MEMBER else [])
+
+
 def choose_views(logits: list[torch.Tensor], y: torch.Tensor, view_sets: list[list[View]]) -> tuple[list[View], list[dict]]:
     """Per candidate view set (a prefix-free pick from ALL_VIEWS' order): temperatures refitted, then the
     ensemble's calibration balanced accuracy and NLL. More views must earn their cost: +0.005 at least."""
@@ -147,7 +160,8 @@ def finalize(run_dir: Path, weights_dir: Path, labels_csv: Path, split_csv: Path
     calib = [r for r in rows if split[r["image_id"]] == "calibration"]
     y_cal = torch.tensor([cat.by_dx(r["dx"]).index for r in calib])
 
-    exported = [export_member(run_dir, name, weights_dir, shipping.file_prefix) for name in ("A", "B")]
+    exported = [reuse_member(weights_dir, shipping.reused[name], name) if name in shipping.reused
+                else export_member(run_dir, name, weights_dir, shipping.file_prefix) for name in ("A", "B")]
     members = [m for _, m in exported]
     cal = infer(members, [r["path"] for r in calib], batch_size, desc="calibration split")
     views, view_table = choose_views(cal.logits, y_cal, shipping.view_sets)
