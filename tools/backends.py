@@ -31,8 +31,10 @@ def openvino_available() -> bool:
     return importlib.util.find_spec("openvino") is not None
 
 
-def pick_backend(requested: BackendChoice, precision: Precision, device: torch.device) -> Backend:
-    """`auto`: OpenVINO for fp32 on a CPU when it is installed; PyTorch otherwise (GPU, bf16)."""
+def pick_backend(requested: BackendChoice, precision: Precision, device: torch.device,
+                 declared: Backend = "openvino") -> Backend:
+    """`auto`: the profile's declared backend, OpenVINO only for fp32 on a CPU when it is installed;
+    PyTorch otherwise (GPU, bf16). An explicit choice is obeyed or refused with the reason."""
     if requested == "openvino":
         if not openvino_available():
             raise RuntimeError("INFERENCE_BACKEND=openvino, but the openvino package is not installed "
@@ -43,7 +45,8 @@ def pick_backend(requested: BackendChoice, precision: Precision, device: torch.d
         return "openvino"
     if requested == "torch":
         return "torch"
-    return "openvino" if device.type == "cpu" and precision == "fp32" and openvino_available() else "torch"
+    usable = device.type == "cpu" and precision == "fp32" and openvino_available()
+    return "openvino" if declared == "openvino" and usable else "torch"
 
 
 class _Body(nn.Module):

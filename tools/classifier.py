@@ -167,7 +167,7 @@ class Ensemble:
              backend: BackendChoice = "auto") -> Ensemble:
         dev = pick_device(device)
         chosen = pick_precision(precision, profile.precision, dev)
-        runtime = pick_backend(backend, chosen, dev)
+        runtime = pick_backend(backend, chosen, dev, profile.backend)
         members = [Member.load(spec, profile, dev, chosen, runtime) for spec in profile.members]
         ood = None
         if profile.ood:

@@ -8,6 +8,7 @@ import io
 import shutil
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import numpy as np
 import openvino
@@ -39,6 +40,16 @@ def test_openvino_is_installed_with_the_project() -> None:
 
 def test_auto_picks_openvino_for_fp32_on_a_cpu() -> None:
     assert pick_backend("auto", "fp32", CPU) == "openvino"
+
+
+def test_auto_follows_a_profile_that_declares_torch() -> None:
+    from tools.manifest import SEED_PROFILE, resolve_profile
+
+    assert pick_backend("auto", "fp32", CPU, declared="torch") == "torch"
+    assert pick_backend("openvino", "fp32", CPU, declared="torch") == "openvino"
+    seed = resolve_profile(PROJECT_ROOT / "weights", SEED_PROFILE, Path("a.pth"), Path("b.pth"))
+    assert seed.backend == "torch"  # measured ~1.1x for twice the memory: not worth it
+    assert resolve_profile(PROJECT_ROOT / "weights").backend == "openvino"
 
 
 @pytest.mark.parametrize("precision,device", [("bf16", CPU), ("fp32", CUDA), ("bf16", CUDA)])
