@@ -39,8 +39,9 @@ class Settings(BaseSettings):
         "auto", description="'auto': the profile's declared precision (bf16 only where measured to hold and the "
         "hardware has bf16 units); 'bf16' forces the faster path, e.g. for the seed's weights once checked.")
     inference_backend: BackendChoice = Field(
-        "auto", description="Where the members' bodies run: 'auto' is OpenVINO (fp32, several times faster on a "
-        "CPU) when installed and the precision is fp32, else PyTorch; 'torch' or 'openvino' to force one.")
+        "auto", description="Where the members' bodies run: 'auto' follows the profile's declared backend (OpenVINO "
+        "for the manifest's profiles: fp32, same outputs, faster on a CPU; PyTorch for the seed pair), PyTorch on "
+        "a GPU or in bf16; 'torch' or 'openvino' to force one.")
     batch_window_ms: float = Field(BatchPolicy.window_s * 1000, ge=0, description="How long an analysis waits for other chats' photos to "
                                    "share its forward pass.")
     batch_max_images: int = Field(BatchPolicy.max_items, ge=1, description="Most analyses in one forward pass: bounds the activations "

@@ -140,9 +140,9 @@ class OpenVINOModel(nn.Module):
 
     def _run(self, x: torch.Tensor) -> list[torch.Tensor]:
         with self._lock:
+            # infer() hands back copies of the outputs (share_outputs=False), so the next call cannot overwrite them.
             result = self._request.infer({0: x.detach().float().contiguous().numpy()})
-            # Copies: the request's output buffers are reused by the next call.
-            return [torch.from_numpy(result[out].copy()) for out in self.compiled.outputs]
+            return [torch.from_numpy(result[out]) for out in self.compiled.outputs]
 
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
         return self._run(x)[0]

@@ -108,13 +108,14 @@ class Member:
         model = build_model(spec)
         if precision == "bf16":  # before the weights arrive: loading then holds one fp32 copy (the file's), not two
             model = model.to(torch.bfloat16)
-        load_into(model, profile.locate(spec.file), spec.sha256)
+        path = profile.locate(spec.file)
+        load_into(model, path, spec.sha256)
         model = model.to(device)
         layers = profile.ood.layers if profile.ood and profile.ood.member == spec.name else []
         if precision == "bf16":
             model = Bf16Model(model)
         elif backend == "openvino":
-            model = OpenVINOModel(model, spec.input_size, layers, weights_id=spec.sha256 or file_identity(profile.locate(spec.file)))
+            model = OpenVINOModel(model, spec.input_size, layers, weights_id=spec.sha256 or file_identity(path))
         return cls.wrap(spec, model, layers)
 
     @classmethod

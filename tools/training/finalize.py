@@ -19,7 +19,7 @@ from tools.checkpoints import load_into, sha256_file
 from tools.classifier import Member, build_model, combine, probabilities
 from tools.metrics import summary
 from tools.evaluate import infer
-from tools.manifest import MemberSpec, OODSpec, ProfileSpec, TriagePolicy, View
+from tools.manifest import MemberSpec, OODSpec, ProfileSpec, TriagePolicy, View, resolve_profile
 from tools.ood import OODGate
 from tools.preprocess import VIEWS, prepare
 from tools.training.backbones import LITE_MEAN, LITE_STD
@@ -124,11 +124,11 @@ def export_member(run_dir: Path, name: str, weights_dir: Path, file_prefix: str)
 
 def reuse_member(weights_dir: Path, profile_id: str, name: str) -> tuple[MemberSpec, Member]:
     """A member of a shipped profile, as the app reads it (its file is shared, not copied)."""
-    manifest = json.loads((weights_dir / "manifest.json").read_text())
-    spec = next(MemberSpec(**m) for m in manifest["profiles"][profile_id]["members"] if m["name"] == name)
+    profile = resolve_profile(weights_dir, profile_id)
+    spec = next(m for m in profile.members if m.name == name)
     spec = spec.model_copy(update={"tta_views": ALL_VIEWS, "weight": 0.5, "temperature": 1.0})
     model = build_model(spec)
-    load_into(model, weights_dir / spec.file, spec.sha256)
+    load_into(model, profile.locate(spec.file), spec.sha256)
     return spec, Member.wrap(spec, model, OOD_LAYERS if name == OOD_MEMBER else [])
 
 
