@@ -319,7 +319,8 @@ def _summarise(
     elif len(replaced) == len(_writable()):
         overall, note = "standard", notes[note_when_standard]
     else:
-        overall, note = "mixed", Template(notes["mixed"]).substitute(numbers=_and_join(replaced))
+        wording = notes["mixed_one" if len(replaced) == 1 else "mixed"]
+        overall, note = "mixed", Template(wording).substitute(numbers=_and_join(replaced))
     return Report(
         label=result.label,
         display_name=result.display_name,

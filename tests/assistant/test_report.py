@@ -93,6 +93,12 @@ def test_models_section_9_is_ignored() -> None:
     assert_complete(report, result)
 
 
+def test_one_replaced_section_is_named_in_the_singular() -> None:
+    result = classification("melanocytic_nevi", 0.9)
+    report = validate_report(reply([1, 2, 3, 4, 5, 6, 8]), result)  # only 7 missing
+    assert report.note == "*Section 7 of this report is the standard text, because the AI writer's version was missing or unsuitable.*"
+
+
 def test_missing_duplicated_and_reordered_sections_are_replaced() -> None:
     result = classification("melanocytic_nevi", 0.9)
     text = reply([1, 3, 2, 5, 5, 6, 8])  # 2 after its turn, 4 and 7 missing, 5 twice (the first copy is used)
