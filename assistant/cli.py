@@ -277,11 +277,13 @@ def cmd_serve(args: argparse.Namespace) -> NoReturn:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from tools.training.recipes import PROFILE_RECIPES  # pydantic models only: cheap
+
     parser = argparse.ArgumentParser(prog="ham10k", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
     train = sub.add_parser("train", help="fine-tune the default ensemble members")
-    train.add_argument("--profile", choices=["ham10k-lite-v1", "ham10k-lite-v2"], default="ham10k-lite-v2")
+    train.add_argument("--profile", choices=sorted(PROFILE_RECIPES), default="ham10k-lite-v2")
     train.add_argument("--member", choices=["A", "B", "all"], default="all")
     train.add_argument("--labels", type=Path, default=DEFAULT_LABELS, help="labels.csv of the training pool")
     train.add_argument("--split", type=Path, default=PROJECT_ROOT / "weights" / "split.csv",
@@ -293,7 +295,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.set_defaults(func=cmd_train)
 
     calibrate = sub.add_parser("calibrate", help="after training: temperatures, triage thresholds, OOD gate, export")
-    calibrate.add_argument("--profile", choices=["ham10k-lite-v1", "ham10k-lite-v2"], default="ham10k-lite-v2")
+    calibrate.add_argument("--profile", choices=sorted(PROFILE_RECIPES), default="ham10k-lite-v2")
     calibrate.add_argument("--keep-default", action="store_true", help="add the profile without making it the default")
     calibrate.add_argument("--runs", type=Path, default=PROJECT_ROOT / "runs")
     calibrate.add_argument("--weights", type=Path, default=PROJECT_ROOT / "weights")

@@ -25,7 +25,7 @@ def test_a_reused_member_is_the_shipped_file_read_as_the_app_reads_it():
     from tools.training.finalize import SHIPPING, reuse_member
 
     weights = PROJECT_ROOT / "weights"
-    (name, source), = SHIPPING["ham10k-lite-v2"].reused.items()
+    (name, source), = SHIPPING["ham10k-lite-v2-cycle2"].reused.items()
     spec, member = reuse_member(weights, source, name)
     shipped = next(m for m in resolve_profile(weights, source).members if m.name == name)
     assert (spec.file, spec.sha256, spec.architecture, spec.input_size) == (shipped.file, shipped.sha256,
@@ -39,5 +39,5 @@ def test_a_reused_member_is_the_shipped_file_read_as_the_app_reads_it():
 def test_training_a_member_another_profile_ships_unchanged_is_one_clear_error(capsys):
     from assistant.cli import main
 
-    assert main(["train", "--profile", "ham10k-lite-v2", "--member", "A"]) == 2
+    assert main(["train", "--profile", "ham10k-lite-v2-cycle2", "--member", "A"]) == 2
     assert "shipped unchanged" in capsys.readouterr().err

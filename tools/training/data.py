@@ -72,7 +72,7 @@ def preload(rows: list[dict[str, str]], size: int = 224) -> tuple[torch.Tensor, 
             img = img.convert("RGB")
             if img.size != (size, size):
                 img = img.resize((size, size), Image.Resampling.BILINEAR)
-            images[i] = torch.from_numpy(np.asarray(img)).permute(2, 0, 1)
+            images[i] = torch.from_numpy(np.array(img)).permute(2, 0, 1)
     labels = torch.tensor([catalogue().by_dx(r["dx"]).index for r in rows])
     return images, labels
 

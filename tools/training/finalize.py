@@ -41,6 +41,10 @@ class Shipping(BaseModel):
     reused: dict[str, str] = {}
 
 
+V2_VIEW_SETS: list[list[View]] = [
+    ["identity"], ["identity", "hflip"], ["identity", "hflip", "vflip"], ["identity", "hflip", "vflip", "rot90"],
+    ["identity", "hflip", "vflip", "rot90", "rot180", "rot270"]]
+
 SHIPPING = {
     "ham10k-lite-v1": Shipping(
         profile="ham10k-lite-v1", file_prefix="ham10k_lite", report_file="calibration.json",
@@ -49,13 +53,16 @@ SHIPPING = {
         view_sets=[["identity", "hflip", "vflip", "rot90"]], mel_sensitivity=0.95),
     "ham10k-lite-v2": Shipping(
         profile="ham10k-lite-v2", file_prefix="ham10k_lite_v2", report_file="calibration_v2.json",
+        description="v1's two EfficientNet-Lite recipes trained longer with EMA weights (member B with mixup / CutMix); "
+                    "temperature-scaled, TTA views chosen on the calibration split, with an out-of-distribution gate. "
+                    "See weights/README.md.",
+        view_sets=V2_VIEW_SETS, mel_sensitivity=0.92),
+    "ham10k-lite-v2-cycle2": Shipping(
+        profile="ham10k-lite-v2-cycle2", file_prefix="ham10k_lite_v2c", report_file="calibration_v2c.json",
         description="v1's member A beside member B trained for a second cycle at 224 px with EMA weights; "
                     "temperature-scaled, TTA views chosen on the calibration split, with an out-of-distribution gate. "
                     "See weights/README.md.",
-        reused={"A": "ham10k-lite-v1"},
-        view_sets=[["identity"], ["identity", "hflip"], ["identity", "hflip", "vflip"],
-                   ["identity", "hflip", "vflip", "rot90"], ["identity", "hflip", "vflip", "rot90", "rot180", "rot270"]],
-        mel_sensitivity=0.92),
+        reused={"A": "ham10k-lite-v1"}, view_sets=V2_VIEW_SETS, mel_sensitivity=0.92),
 }
 ALL_VIEWS: list[View] = list(VIEWS)  # every view tools/preprocess.py knows, in its order
 OOD_QUANTILE = 0.99

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+import timm.data
 import timm.utils
 import torch.nn.functional as F
 from safetensors.torch import save_file
@@ -106,6 +107,9 @@ def train_member(
     logit_shift = (recipe.logit_adjust * (shown / shown.sum()).log()).to(dev)
     ema = timm.utils.ModelEmaV3(model, decay=recipe.ema_decay, use_warmup=True) if recipe.ema_decay else None
     augment = augmentation(recipe.input_size, recipe.crop_scale, recipe.jitter, recipe.rotate)
+    # Mixed batches train on soft targets; the mixer also applies the label smoothing then.
+    mixer = timm.data.Mixup(mixup_alpha=0.2, cutmix_alpha=1.0, prob=recipe.mixup, switch_prob=0.5, mode="batch",
+                            label_smoothing=recipe.label_smoothing, num_classes=len(cat.classes)) if recipe.mixup else None
 
     out_dir.mkdir(parents=True, exist_ok=True)
     history = []
@@ -120,7 +124,11 @@ def train_member(
             x = torch.stack([augment(train_x[j]) for j in idx])
             x = normalise(x, LITE_MEAN, LITE_STD).to(dev).contiguous(memory_format=torch.channels_last)
             y = train_y[idx].to(dev)
-            loss = F.cross_entropy(model(x) + logit_shift, y, weight=loss_weights, label_smoothing=recipe.label_smoothing)
+            if mixer is not None and len(idx) % 2 == 0:
+                x, soft = mixer(x, y)
+                loss = F.cross_entropy(model(x) + logit_shift, soft, weight=loss_weights)
+            else:
+                loss = F.cross_entropy(model(x) + logit_shift, y, weight=loss_weights, label_smoothing=recipe.label_smoothing)
             optimiser.zero_grad(set_to_none=True)
             loss.backward()
             optimiser.step()
