@@ -72,10 +72,35 @@ def evaluate(ensemble: Ensemble, rows: list[dict[str, str]], batch_size: int = 3
             variants[f"member_{member.spec.name}_{mode}"] = metrics(p, y)
     report["variants"] = variants
     report["triage"] = triage_rates(combine(torch.stack(per_member["tta"]), weights), y, ensemble.profile.triage)
+    report["targets"] = target_check(report)
     if ensemble.ood:
         scores = ensemble.ood.scores(out.features[ensemble.ood_member_index])
         report["ood_rejected"] = int((scores > ensemble.ood.threshold).sum())
     return report
+
+
+# The screening targets a default profile is held to on the holdout split (issue 11, weights/README.md):
+# (what, dotted key in the report, "min" or "max", bound).
+TARGETS: list[tuple[str, str, str, float]] = [
+    ("balanced accuracy", "balanced_accuracy", "min", 0.80),
+    ("melanoma recall (top class)", "melanoma_recall", "min", 0.80),
+    ("melanomas flagged urgent", "triage.melanoma_flagged_urgent", "min", 0.90),
+    ("benign lesions flagged urgent", "triage.benign_flagged_urgent", "max", 0.15),
+    ("ECE", "ece", "max", 0.04),
+]
+
+
+def target_check(report: dict) -> list[dict]:
+    """Each target with its measured value and whether it is met; a value the report lacks is not met."""
+    rows = []
+    for what, key, side, bound in TARGETS:
+        value = report
+        for part in key.split("."):
+            value = value.get(part) if isinstance(value, dict) else None
+        met = value is not None and (value >= bound if side == "min" else value <= bound)
+        rows.append({"target": what, "measured": value, "bound": f"{'>=' if side == 'min' else '<='} {bound:.2f}",
+                     "met": met})
+    return rows
 
 
 def triage_rates(probs: torch.Tensor, y: np.ndarray, policy: TriagePolicy) -> dict:
@@ -111,6 +136,11 @@ def headline_table(report: dict) -> str:
     if report.get("challenge_scorer"):
         cs = report["challenge_scorer"]
         lines.append(f"{'ISIC scorer: balanced accuracy':<36}{cs['balanced_accuracy']:>8.3f}   macro AUC {cs['macro_auc']:.3f}")
+    lines.append("")
+    lines.append(f"{'screening target':<36}{'measured':>9}{'target':>10}")
+    for t in report.get("targets", []):
+        measured = f"{t['measured']:.3f}" if t["measured"] is not None else "-"
+        lines.append(f"{t['target']:<36}{measured:>9}{t['bound']:>10}   {'met' if t['met'] else 'NOT met'}")
     lines.append("")
     lines.append(f"{'per class (ensemble, TTA)':<26}{'precision':>10}{'recall':>10}{'f1':>10}{'support':>10}{'recall 95% CI':>18}")
     for i, (dx, pc) in enumerate(report["per_class"].items()):
