@@ -97,6 +97,7 @@ def target_check(report: dict) -> list[dict]:
         value = report
         for part in key.split("."):
             value = value.get(part) if isinstance(value, dict) else None
+        value = None if value is None else float(value)  # numpy scalars would not go into the JSON report
         met = value is not None and (value >= bound if side == "min" else value <= bound)
         rows.append({"target": what, "measured": value, "bound": f"{'>=' if side == 'min' else '<='} {bound:.2f}",
                      "met": met})

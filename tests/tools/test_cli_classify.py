@@ -68,3 +68,4 @@ def test_evaluate_writes_the_documented_keys(small_seed_env, tmp_path):
     assert set(report["variants"]) == {"ensemble_no_tta", "member_A_tta", "member_B_tta", "member_A_no_tta", "member_B_no_tta"}
     assert sum(map(sum, report["confusion_matrix"]["rows_true_cols_predicted"])) == 7
     assert "balanced_accuracy" in proc.stdout
+    assert [t["target"] for t in report["targets"]][0] == "balanced accuracy" and "screening target" in proc.stdout
