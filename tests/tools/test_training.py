@@ -69,13 +69,12 @@ def test_a_member_trains_on_the_training_split_and_ships_its_ema_weights(pool, t
 
 
 def test_without_ema_the_last_step_is_shipped_and_it_moved_from_imagenet(pool, tmp_path):
-    from tools.catalogue import catalogue as cat
     from tools.training.backbones import pretrained_lite
 
     labels, split_csv = pool
     path = train_member(TINY.model_copy(update={"epochs": 1}), labels, split_csv, tmp_path / "run", device="cpu")
     trained = load_file(str(path))
-    start = pretrained_lite(0, len(cat().classes)).state_dict()
+    start = pretrained_lite(0, len(catalogue().classes)).state_dict()
     body = "conv_stem.weight"
     assert not torch.equal(trained[body], start[body].float())
     assert "ema_val_balanced_accuracy" not in json.loads((tmp_path / "run" / "member_T.json").read_text())["history"][0]

@@ -124,11 +124,11 @@ def train_member(
             x = torch.stack([augment(train_x[j]) for j in idx])
             x = normalise(x, LITE_MEAN, LITE_STD).to(dev).contiguous(memory_format=torch.channels_last)
             y = train_y[idx].to(dev)
-            if mixer is not None and len(idx) % 2 == 0:
-                x, soft = mixer(x, y)
-                loss = F.cross_entropy(model(x) + logit_shift, soft, weight=loss_weights)
-            else:
-                loss = F.cross_entropy(model(x) + logit_shift, y, weight=loss_weights, label_smoothing=recipe.label_smoothing)
+            target, smoothing = y, recipe.label_smoothing
+            if mixer is not None and len(idx) % 2 == 0:  # timm mixes a batch with its reverse: even sizes only
+                x, target = mixer(x, y)
+                smoothing = 0.0  # already in the mixer's soft targets
+            loss = F.cross_entropy(model(x) + logit_shift, target, weight=loss_weights, label_smoothing=smoothing)
             optimiser.zero_grad(set_to_none=True)
             loss.backward()
             optimiser.step()
