@@ -21,6 +21,7 @@ from tools.backends import OpenVINOModel, pick_backend
 from tools.batching import BatchPolicy, MicroBatcher
 from tools.catalogue import catalogue
 from tools.checkpoints import file_identity, load_into, verify_sha256
+from tools.devices import bf16_is_native, pick_device
 from tools.intake import CheckedImage
 from tools.manifest import Backend, BackendChoice, MemberSpec, Precision, PrecisionChoice, ProfileSpec
 from tools.ood import OODGate, channel_stats
@@ -31,22 +32,6 @@ from tools.triage import confidence_band, triage
 # One worker: the forward pass already uses every core, so concurrent chats queue here
 # instead of thrashing each other, and the event loop never runs a model.
 _EXECUTOR = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ham10k-classifier")
-
-
-def pick_device(requested: str = "auto") -> torch.device:
-    if requested == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if requested == "cuda" and not torch.cuda.is_available():
-        raise RuntimeError("DEVICE=cuda was requested, but PyTorch sees no CUDA device.")
-    return torch.device(requested)
-
-
-def bf16_is_native(device: torch.device) -> bool:
-    """bf16 halves the weights' memory traffic, but without bf16 units the conversions make it slower."""
-    if device.type == "cuda":
-        return torch.cuda.is_bf16_supported()
-    return torch.backends.mkldnn.is_available() and (
-        torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported())
 
 
 def pick_precision(requested: PrecisionChoice, declared: Precision, device: torch.device) -> Precision:

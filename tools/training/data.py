@@ -100,3 +100,19 @@ def augmentation(size: int, scale: tuple[float, float], jitter: float, rotate: f
 def normalise(batch_uint8: torch.Tensor, mean, std) -> torch.Tensor:
     x = batch_uint8.float().div_(255)
     return (x - torch.tensor(mean).view(1, 3, 1, 1)) / torch.tensor(std).view(1, 3, 1, 1)
+
+
+def assign_folds(rows: list[dict[str, str]], k: int, seed: int = 0) -> dict[str, int]:
+    """Stratified k-fold over the given rows (the training split): image_id -> fold in [0, k)."""
+    by_dx: dict[str, list[str]] = defaultdict(list)
+    for row in rows:
+        by_dx[row["dx"]].append(row["image_id"])
+    rng = random.Random(seed)
+    folds, offset = {}, 0
+    for dx in sorted(by_dx):
+        ids = sorted(by_dx[dx])
+        rng.shuffle(ids)
+        for i, image_id in enumerate(ids):
+            folds[image_id] = (offset + i) % k
+        offset += len(ids)  # the next class starts where this one stopped: fold sizes stay within one image
+    return folds
