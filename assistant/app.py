@@ -14,7 +14,7 @@ import chainlit as cl
 from chainlit.config import config as chainlit_config
 from chainlit.utils import utc_now
 
-from assistant import metrics, wording
+from assistant import metrics
 from assistant.charts import probability_figure
 from assistant.events import (
     ChatEvent,
@@ -31,6 +31,7 @@ from assistant.events import (
 from assistant.orchestrator import Attachment, Conversation, Services, Turn
 from assistant.logs import configure_logging
 from assistant.settings import get_settings
+from assistant.text import faqs, t
 
 log = logging.getLogger("assistant.app")  # chainlit loads this file by path, not as a module
 settings = get_settings()
@@ -86,8 +87,8 @@ async def load_services() -> None:
 @cl.set_chat_profiles
 async def chat_profiles(user: cl.User | None = None, language: str | None = None) -> list[cl.ChatProfile]:
     # A single profile is how Chainlit shows a description and starters on its welcome screen.
-    starters = [cl.Starter(label=f.label, message=f.label, icon=f.icon) for f in wording.faqs()]
-    return [cl.ChatProfile(name=wording.product_name(), markdown_description=wording.text("welcome"),
+    starters = [cl.Starter(label=f.label, message=f.label, icon=f.icon) for f in faqs()]
+    return [cl.ChatProfile(name=t("chat.product_name"), markdown_description=t("chat.welcome"),
                            icon="/public/favicon.svg", default=True, starters=starters)]
 
 

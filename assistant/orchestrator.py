@@ -27,7 +27,7 @@ from langchain_core.tools import BaseTool
 from PIL import Image
 from pydantic import BaseModel, ConfigDict
 
-from assistant import followup, metrics, wording
+from assistant import followup, metrics
 from assistant.events import ChatEvent, Notice, TextDelta, TextFinished, TextStarted, ToolFinished, ToolStarted
 from assistant.intents import get_router, router_status
 from assistant.llm import LLMClient, LLMConfig
@@ -35,6 +35,7 @@ from assistant.presentation import heatmap, probability_chart, result_card, tool
 from assistant.report import Report, ReportChunk, stream_report
 from assistant.runtime import get_ensemble, intake_limits
 from assistant.settings import Settings, get_settings
+from assistant.text import escape_markdown, faq_answer, t
 from tools.classifier import Ensemble
 from tools.intake import CheckedImage, IntakeError
 from tools.lesion_tool import TOOL_NAME, make_heatmap_tool, make_lesion_tool
@@ -120,7 +121,7 @@ class Conversation:
         async with self._lock:
             text = turn.text.strip()
             if len(turn.attachments) > self.services.settings.chat_max_files_per_message:
-                yield self._say(wording.text("too_many_files", count=len(turn.attachments)))
+                yield self._say(t("chat.too_many_files", count=len(turn.attachments)))
             else:
                 for attachment in turn.attachments:
                     async for event in self._analyse(attachment):
@@ -132,36 +133,36 @@ class Conversation:
     # ------------------------------------------------------------ images
 
     async def _analyse(self, attachment: Attachment) -> AsyncIterator[ChatEvent]:
-        name = wording.escape_markdown(attachment.name)
+        name = escape_markdown(attachment.name)
         tool = self.services.classifier
         if tool is None:
-            yield self._say(wording.text("classifier_unavailable"))
+            yield self._say(t("chat.classifier_unavailable"))
             return
         if len(self.analyses) >= self.services.settings.chat_max_images:
-            yield self._say(wording.text("too_many_images", count=len(self.analyses)))
+            yield self._say(t("chat.too_many_images", count=len(self.analyses)))
             return
         step_id = uuid.uuid4().hex
-        yield ToolStarted(step_id=step_id, tool=TOOL_NAME, label=wording.text("tool_running"))
+        yield ToolStarted(step_id=step_id, tool=TOOL_NAME, label=t("chat.tool_running"))
         started = time.perf_counter()
         try:
             result: ClassificationResult = await tool.ainvoke({"image": attachment.data})
         except IntakeError as exc:
             yield self._tool_failed(step_id, started, exc.message)
-            yield self._say(wording.text("upload_error", name=name, message=exc.message))
+            yield self._say(t("chat.upload_error", name=name, message=exc.message))
             return
         except Exception:
             log.exception("analysis of an attachment failed")
             yield self._tool_failed(step_id, started, "internal error")
-            yield self._say(wording.text("analysis_failed", name=name))
+            yield self._say(t("chat.analysis_failed", name=name))
             return
         elapsed = (time.perf_counter() - started) * 1000
-        yield ToolFinished(step_id=step_id, label=wording.text("tool_done", seconds=f"{elapsed / 1000:.1f}"),
+        yield ToolFinished(step_id=step_id, label=t("chat.tool_done", seconds=elapsed / 1000),
                            output=tool_summary(result), elapsed_ms=round(elapsed, 1), ok=True)
         self.analyses.append(Analysis(result=result))
         number = len(self.analyses)
         if result.status == "not_a_lesion":
             metrics.ood_refusal()
-            yield self._say(wording.text("not_a_lesion", number=number, reason=result.ood.reason))
+            yield self._say(t("chat.not_a_lesion", number=number))
             return
 
         yield result_card(number, result)
@@ -174,7 +175,7 @@ class Conversation:
         yield probability_chart(number, result)
 
         message_id = uuid.uuid4().hex
-        heading = wording.text("report_heading", number=number)
+        heading = t("chat.report_heading", number=number)
         yield TextStarted(message_id=message_id, purpose="report")
         yield TextDelta(message_id=message_id, text=heading + "\n\n")
         report: Report | None = None
@@ -190,7 +191,7 @@ class Conversation:
 
     def _tool_failed(self, step_id: str, started: float, why: str) -> ToolFinished:
         elapsed = (time.perf_counter() - started) * 1000
-        return ToolFinished(step_id=step_id, label=wording.text("tool_failed"), output=why,
+        return ToolFinished(step_id=step_id, label=t("chat.tool_failed"), output=why,
                             elapsed_ms=round(elapsed, 1), ok=False)
 
     # ------------------------------------------------------------ text
@@ -204,7 +205,7 @@ class Conversation:
             max_image_mb=settings.max_image_mb,
         )
         self.history.append(("user", text))
-        if (faq := wording.faq_answer(text, max_image_mb=settings.max_image_mb)) is not None:
+        if (faq := faq_answer(text, max_image_mb=settings.max_image_mb)) is not None:
             yield self._say(faq)
             return
         message_id = uuid.uuid4().hex

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from assistant import wording
 import base64
 
 from assistant.events import ChartBar, Heatmap, ProbabilityChart, ResultCard
+from assistant.text import t
 from tools.catalogue import catalogue
 from tools.result import ClassificationResult
 
@@ -16,7 +16,7 @@ def result_card(number: int, result: ClassificationResult) -> ResultCard:
     raised = result.triage.escalated and result.triage.tier in ("high", "urgent")
     return ResultCard(
         image_number=number,
-        heading=wording.text("result_heading", number=number),
+        heading=t("chat.result_heading", number=number),
         display_name=result.display_name,
         dx=result.dx,
         confidence_pct=round(result.confidence * 100),
@@ -27,15 +27,15 @@ def result_card(number: int, result: ClassificationResult) -> ResultCard:
         reason=result.triage.reason,
         description=result.description,
         low_confidence=result.uncertainty.low_confidence,
-        caution=wording.text("card_raised", tier_title=result.triage.title) if raised else "",
+        caution=t("chat.card_raised", tier_title=result.triage.title) if raised else "",
     )
 
 
 def heatmap(number: int, result: ClassificationResult, png: bytes) -> Heatmap:
     return Heatmap(
         image_number=number,
-        heading=wording.text("heatmap_heading", number=number),
-        caption=wording.text("heatmap_caption", display_name=result.display_name),
+        heading=t("chat.heatmap_heading", number=number),
+        caption=t("chat.heatmap_caption", display_name=result.display_name),
         png_base64=base64.b64encode(png).decode("ascii"),
     )
 
@@ -49,14 +49,14 @@ def probability_chart(number: int, result: ClassificationResult) -> ProbabilityC
     ]
     return ProbabilityChart(
         image_number=number,
-        heading=wording.text("chart_heading", number=number),
-        title=wording.text("chart_title", number=number),
+        heading=t("chat.chart_heading", number=number),
+        title=t("chat.chart_title", number=number),
         bars=bars,
     )
 
 
 def tool_summary(result: ClassificationResult) -> str:
     if result.status == "not_a_lesion":
-        return wording.text("tool_output_not_a_lesion", reason=result.ood.reason)
-    return wording.text("tool_output", display_name=result.display_name,
-                        confidence_pct=f"{result.confidence:.0%}", tier_title=result.triage.title)
+        return t("chat.tool_output_not_a_lesion")
+    return t("chat.tool_output", display_name=result.display_name, confidence=result.confidence,
+             tier_title=result.triage.title)

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from assistant.prompt_files import PROMPTS_DIR
+from assistant.text import PROMPTS_DIR
 from assistant.report import (
     ReportWriter,
     build_messages,

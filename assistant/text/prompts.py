@@ -1,4 +1,5 @@
-"""Reading the text and TOML files under prompts/ (read once per process, then cached)."""
+"""The long texts under prompts/ (the LLM's instructions, the standard report, curated answers), read
+once per process. Markdown and TOML; their `$name` placeholders are filled by the modules using them."""
 
 from __future__ import annotations
 

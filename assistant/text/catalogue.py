@@ -1,0 +1,99 @@
+"""The one loader of the words a user reads: `t(message_id, locale, **params)` over one catalogue per
+locale (locales/<locale>/messages.toml). Placeholders are named, `{name}` or `{name:spec}`; the spec
+says how Babel writes the number for the locale: `percent`, `filesize`, or a Babel number pattern
+(`0.#`). Nested TOML tables give dotted ids (`[intake] empty` is `intake.empty`); lists (the FAQ) are
+data read by their own loaders."""
+
+from __future__ import annotations
+
+import string
+import tomllib
+from decimal import Decimal
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from babel.numbers import format_decimal, format_percent
+from pydantic import BaseModel, ConfigDict
+
+from assistant.text.message import Message
+
+DEFAULT_LOCALE = "en"
+LOCALES_DIR = Path(__file__).with_name("locales")
+# File sizes: (bytes at which the unit starts, its message id), largest first.
+_SIZE_UNITS = ((1024 * 1024, "units.megabytes"), (1024, "units.kilobytes"), (0, "units.bytes"))
+
+
+class Catalogue(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    locale: str
+    messages: dict[str, str]
+    data: dict[str, Any]
+
+
+def _flatten(table: dict, prefix: str, messages: dict[str, str], data: dict[str, Any]) -> None:
+    for key, value in table.items():
+        if isinstance(value, dict):
+            _flatten(value, f"{prefix}{key}.", messages, data)
+        elif isinstance(value, str):
+            messages[prefix + key] = value.strip()
+        else:
+            data[prefix + key] = value
+
+
+@cache
+def catalogue(locale: str = DEFAULT_LOCALE) -> Catalogue:
+    """A locale's messages and data. A locale without its own file reads the default one."""
+    path = LOCALES_DIR / locale / "messages.toml"
+    if not path.is_file():
+        return catalogue(DEFAULT_LOCALE).model_copy(update={"locale": locale})
+    messages: dict[str, str] = {}
+    data: dict[str, Any] = {}
+    _flatten(tomllib.loads(path.read_text(encoding="utf-8")), "", messages, data)
+    return Catalogue(locale=locale, messages=messages, data=data)
+
+
+def placeholders(text: str) -> set[str]:
+    """The named placeholders of a message text (escaped braces `{{ }}` are not placeholders)."""
+    return {field.split(".")[0] for _, field, _, _ in string.Formatter().parse(text) if field}
+
+
+def _exact(value: Any) -> Any:
+    # Decimal(float) keeps the binary value the code holds, so Babel rounds it as Python's own
+    # formatting did ("{:.1f}"); Babel would otherwise round str(float).
+    return Decimal(value) if isinstance(value, float) else value
+
+
+class _Formatter(string.Formatter):
+    def __init__(self, locale: str) -> None:
+        self.locale = locale
+
+    def format_field(self, value: Any, spec: str) -> str:
+        if isinstance(value, Message):
+            return render(value, self.locale)
+        if spec == "percent":
+            # Scaled by 100 in float first, as "{:.0%}" does, so halves round as they always did.
+            return format_percent(Decimal(value * 100).scaleb(-2), locale=self.locale)
+        if spec == "filesize":
+            start, unit = next((s, u) for s, u in _SIZE_UNITS if value >= s)
+            return t(unit, self.locale, n=value / start if start else value)
+        if spec:
+            return format_decimal(_exact(value), format=spec, locale=self.locale)
+        return format(value)
+
+
+def t(message_id: str, locale: str = DEFAULT_LOCALE, /, **params: Any) -> str:
+    """The message in `locale` with its placeholders filled. An unknown id or a missing parameter is a bug
+    and raises KeyError; a locale that lacks the id falls back to the default locale's words."""
+    messages = catalogue(locale).messages
+    text = messages[message_id] if message_id in messages else catalogue(DEFAULT_LOCALE).messages[message_id]
+    return fill(text, locale, **params)
+
+
+def fill(text: str, locale: str = DEFAULT_LOCALE, /, **params: Any) -> str:
+    """Fills a text's placeholders as `t` does, for texts that come with their own data (the FAQ)."""
+    return _Formatter(locale).vformat(text, (), params)
+
+
+def render(message: Message, locale: str = DEFAULT_LOCALE) -> str:
+    return t(message.id, locale, **message.params)

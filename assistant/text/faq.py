@@ -1,0 +1,42 @@
+"""The starter questions and their curated answers (the catalogue's `[[faq]]` entries)."""
+
+from __future__ import annotations
+
+import re
+
+from pydantic import BaseModel, ConfigDict
+
+from assistant.text.catalogue import DEFAULT_LOCALE, catalogue, fill
+from tools.catalogue import catalogue as classes
+
+
+class Faq(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    id: str
+    label: str
+    icon: str
+    questions: tuple[str, ...]
+    answer: str
+
+
+def faqs(locale: str = DEFAULT_LOCALE) -> tuple[Faq, ...]:
+    return tuple(Faq(**entry) for entry in catalogue(locale).data["faq"])
+
+
+def _normalise(question: str) -> str:
+    return " ".join(re.sub(r"[^a-z0-9]+", " ", question.lower()).split())
+
+
+def _tier_lines() -> str:
+    tiers = sorted(classes().tiers.values(), key=lambda t: -t.rank)
+    return "\n".join(f"- **{t.title}**: {t.action}" for t in tiers)
+
+
+def faq_answer(question: str, *, max_image_mb: int, locale: str = DEFAULT_LOCALE) -> str | None:
+    """The curated answer when `question` is one of the starter questions (typed or clicked), else None.
+    Exact match after normalising: a loose match could hand a canned answer to a real question."""
+    key = _normalise(question)
+    for faq in faqs(locale):
+        if key in {_normalise(q) for q in faq.questions}:
+            return fill(faq.answer, locale, tiers=_tier_lines(), max_mb=max_image_mb).strip()
+    return None

@@ -1,0 +1,102 @@
+"""The catalogue against the code: every message id the code uses exists in every locale, with the
+placeholders the code fills, and no id is left unused."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+from assistant.text import DEFAULT_LOCALE, catalogue, placeholders
+from assistant.text.catalogue import _SIZE_UNITS, LOCALES_DIR
+
+ROOT = Path(__file__).resolve().parents[3]
+SOURCES = ("assistant", "tools")
+WORDING_CALLS = {"t", "msg"}  # t(id, ...) words a message now, msg(id, ...) hands it on as a Message
+TEXT_PACKAGE = ROOT / "assistant" / "text"
+# Ids the text package picks by value rather than by a literal call.
+DYNAMIC = {unit: {"n"} for _, unit in _SIZE_UNITS}
+
+
+class Use:
+    def __init__(self, where: str, message_id: str | None, params: set[str] | None) -> None:
+        self.where, self.id, self.params = where, message_id, params  # params None: passed on with **
+
+
+def uses_in(source: str, where: str) -> list[Use]:
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if not isinstance(node, ast.Call):
+            continue
+        name = node.func.id if isinstance(node.func, ast.Name) else getattr(node.func, "attr", None)
+        if name not in WORDING_CALLS or not node.args:
+            continue
+        first = node.args[0]
+        message_id = first.value if isinstance(first, ast.Constant) and isinstance(first.value, str) else None
+        spread = any(k.arg is None for k in node.keywords)
+        params = None if spread else {k.arg for k in node.keywords}
+        found.append(Use(f"{where}:{node.lineno}", message_id, params))
+    return found
+
+
+def code_uses() -> list[Use]:
+    return [use for folder in SOURCES for path in sorted((ROOT / folder).rglob("*.py"))
+            for use in uses_in(path.read_text(encoding="utf-8"), str(path.relative_to(ROOT)))]
+
+
+def locales() -> list[str]:
+    return sorted(p.name for p in LOCALES_DIR.iterdir() if (p / "messages.toml").is_file())
+
+
+def test_the_scan_finds_ids_and_parameters() -> None:
+    """The scan below is what the other tests trust: literal ids with their keywords, the rest flagged."""
+    uses = uses_in('t("chat.a", number=1)\nx.msg("intake.b")\nt(name, n=2)\nt("c", **p)\nprint("d")', "f.py")
+    assert [(u.id, u.params) for u in uses] == [("chat.a", {"number"}), ("intake.b", set()), (None, {"n"}),
+                                               ("c", None)]
+
+
+def test_the_code_names_its_messages_literally() -> None:
+    """Outside the text package a message id is a literal, so this test (and a reviewer) can find it."""
+    hidden = [u.where for u in code_uses() if u.id is None and not u.where.startswith("assistant/text/")]
+    assert not hidden
+
+
+@pytest.mark.parametrize("locale", locales())
+def test_every_message_the_code_uses_exists_with_its_placeholders(locale: str) -> None:
+    messages = catalogue(locale).messages
+    problems = []
+    for use in code_uses():
+        if use.id is None:
+            continue
+        if use.id not in messages:
+            problems.append(f"{use.where}: {use.id} is not in {locale}")
+        elif use.params is not None and use.params != placeholders(messages[use.id]):
+            problems.append(f"{use.where}: {use.id} is given {sorted(use.params)}, "
+                            f"its text wants {sorted(placeholders(messages[use.id]))}")
+    for message_id, params in DYNAMIC.items():
+        if placeholders(messages.get(message_id, "")) != params:
+            problems.append(f"{message_id} in {locale} should use exactly {sorted(params)}")
+    assert not problems, "\n".join(problems)
+
+
+def test_no_orphan_messages() -> None:
+    used = {u.id for u in code_uses()} | set(DYNAMIC)
+    orphans = sorted(set(catalogue(DEFAULT_LOCALE).messages) - used)
+    assert not orphans, f"in the catalogue but used nowhere: {orphans}"
+
+
+@pytest.mark.parametrize("locale", locales())
+def test_every_locale_has_the_same_ids_and_placeholders_as_english(locale: str) -> None:
+    english, other = catalogue(DEFAULT_LOCALE).messages, catalogue(locale).messages
+    assert set(other) == set(english)
+    assert {k: placeholders(v) for k, v in other.items()} == {k: placeholders(v) for k, v in english.items()}
+
+
+@pytest.mark.parametrize("locale", locales())
+def test_the_starter_questions_are_complete(locale: str) -> None:
+    entries = catalogue(locale).data["faq"]
+    assert len({e["id"] for e in entries}) == len(entries) == 3
+    for e in entries:
+        assert e["label"] and e["questions"] and e["answer"].strip()
+        assert placeholders(e["answer"]) <= {"tiers", "max_mb"}, e["id"]
