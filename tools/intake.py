@@ -1,4 +1,5 @@
-"""Image intake: untrusted upload bytes -> a checked, fully decoded RGB image, or a clear IntakeError.
+"""Image intake: untrusted upload bytes -> a checked, fully decoded RGB image, or an IntakeError with a
+code and the catalogue message (intake.*) that words it.
 
 Everything is decided from the bytes themselves (never the file name or declared MIME type), and size
 limits are checked on the lazily read header before any pixel data is decoded.
@@ -16,11 +17,17 @@ import pillow_heif
 from PIL import Image, ImageOps
 from pydantic import BaseModel, ConfigDict
 
+from assistant.text import Message, msg, render, term
+
 pillow_heif.register_heif_opener()  # adds the "HEIF" Pillow plugin; once, at import
 
-ACCEPTED = ("JPEG", "PNG", "WebP", "HEIC/HEIF")
-_ACCEPTED_TEXT = "JPEG, PNG, WebP or HEIC/HEIF"
-_DISPLAY = {"JPEG": "JPEG", "PNG": "PNG", "WEBP": "WebP", "HEIF": "HEIC/HEIF"}
+# The kinds of file sniff_format names (Pillow's format names for the accepted ones); each is worded by
+# the catalogue's file_kind.<kind>.
+ACCEPTED = ("JPEG", "PNG", "WEBP", "HEIF")
+KINDS = ACCEPTED + ("avif", "quicktime", "audio", "mp4", "gif", "bmp", "tiff", "pdf", "zip", "ico", "psd", "jxl",
+                    "jp2", "gzip", "7z", "rar", "ms_office", "video", "mp3", "wav", "avi", "riff", "dicom", "svg",
+                    "html", "text", "unknown")
+_ACCEPTED_TEXT = msg("intake.accepted")
 _GREY = (128, 128, 128)  # neutral background for transparent pixels
 
 # ISO-BMFF brands: HEVC-coded HEIF, and the generic image brands (also used by AVIF, hence the check below).
@@ -30,12 +37,19 @@ _AVIF_BRANDS = {b"avif", b"avis"}
 
 
 class IntakeError(Exception):
-    """A rejected upload. `code` is stable for machines; `message` is shown to the user as is."""
+    """A rejected upload. `code` is stable for machines; `text` says why, as a catalogue message."""
 
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
+    def __init__(self, code: str, text: Message) -> None:
+        super().__init__(code, text)
+        self.code, self.text = code, text
+
+    @property
+    def message(self) -> str:
+        """In the default locale (logs, the CLI, the API); an edge with a locale renders `text` itself."""
+        return render(self.text)
+
+    def __str__(self) -> str:
+        return self.message
 
 
 class IntakeLimits(BaseModel):
@@ -64,14 +78,14 @@ def _ftyp_kind(data: bytes) -> str | None:
     brands = {major} | {data[i : i + 4] for i in range(16, size - 3, 4)}
     # AVIF files also carry mif1/miaf, so AVIF wins unless an HEVC brand is present too.
     if major in _AVIF_BRANDS or (brands & _AVIF_BRANDS and not brands & _HEVC_BRANDS):
-        return "AVIF image"
+        return "avif"
     if brands & _HEIF_BRANDS:
         return "HEIF"
     if major == b"qt  ":
-        return "QuickTime video"
+        return "quicktime"
     if major in (b"M4A ", b"M4B "):
-        return "audio file"
-    return "MP4 video"
+        return "audio"
+    return "mp4"
 
 
 def _looks_like_text(data: bytes) -> bool:
@@ -86,7 +100,7 @@ def _looks_like_text(data: bytes) -> bool:
 
 
 def sniff_format(data: bytes) -> str:
-    """Name the file type from its magic bytes: an accepted format code, or a human-readable name."""
+    """The kind of file (one of KINDS) from its magic bytes."""
     head = data[:16]
     if head.startswith(b"\xff\xd8\xff"):
         return "JPEG"
@@ -97,83 +111,64 @@ def sniff_format(data: bytes) -> str:
     if (kind := _ftyp_kind(data)) is not None:
         return kind
     signatures: list[tuple[bytes, str]] = [
-        (b"GIF87a", "GIF image"),
-        (b"GIF89a", "GIF image"),
-        (b"BM", "BMP image"),
-        (b"II*\x00", "TIFF image"),
-        (b"MM\x00*", "TIFF image"),
-        (b"%PDF", "PDF document"),
-        (b"PK\x03\x04", "ZIP archive"),
-        (b"PK\x05\x06", "ZIP archive"),
-        (b"\x00\x00\x01\x00", "ICO icon"),
-        (b"8BPS", "Photoshop document"),
-        (b"\xff\x0a", "JPEG XL image"),
-        (b"\x00\x00\x00\x0cJXL ", "JPEG XL image"),
-        (b"\x00\x00\x00\x0cjP  ", "JPEG 2000 image"),
-        (b"\x1f\x8b", "gzip archive"),
-        (b"7z\xbc\xaf\x27\x1c", "7-Zip archive"),
-        (b"Rar!", "RAR archive"),
-        (b"\xd0\xcf\x11\xe0", "Microsoft Office document"),
-        (b"\x1aE\xdf\xa3", "video file"),
-        (b"OggS", "audio file"),
-        (b"ID3", "MP3 audio"),
+        (b"GIF87a", "gif"),
+        (b"GIF89a", "gif"),
+        (b"BM", "bmp"),
+        (b"II*\x00", "tiff"),
+        (b"MM\x00*", "tiff"),
+        (b"%PDF", "pdf"),
+        (b"PK\x03\x04", "zip"),
+        (b"PK\x05\x06", "zip"),
+        (b"\x00\x00\x01\x00", "ico"),
+        (b"8BPS", "psd"),
+        (b"\xff\x0a", "jxl"),
+        (b"\x00\x00\x00\x0cJXL ", "jxl"),
+        (b"\x00\x00\x00\x0cjP  ", "jp2"),
+        (b"\x1f\x8b", "gzip"),
+        (b"7z\xbc\xaf\x27\x1c", "7z"),
+        (b"Rar!", "rar"),
+        (b"\xd0\xcf\x11\xe0", "ms_office"),
+        (b"\x1aE\xdf\xa3", "video"),
+        (b"OggS", "audio"),
+        (b"ID3", "mp3"),
     ]
     for magic, name in signatures:
         if head.startswith(magic):
             return name
     if head[:4] == b"RIFF":
-        return {b"WAVE": "WAV audio", b"AVI ": "AVI video"}.get(head[8:12], "RIFF file")
+        return {b"WAVE": "wav", b"AVI ": "avi"}.get(head[8:12], "riff")
     if data[128:132] == b"DICM":
-        return "DICOM file"
+        return "dicom"
     if _looks_like_text(data):
         lowered = data[:1024].lstrip().lower()
         if b"<svg" in lowered:
-            return "SVG image"
+            return "svg"
         if lowered.startswith((b"<!doctype html", b"<html")):
-            return "HTML page"
-        return "text file"
-    return "unknown file type"
-
-
-def _size_text(n: int) -> str:
-    if n >= 1024 * 1024:
-        return f"{n / (1024 * 1024):.1f} MB".replace(".0 MB", " MB")
-    if n >= 1024:
-        return f"{n / 1024:.1f} KB".replace(".0 KB", " KB")
-    return f"{n} bytes"
-
-
-def _megapixels(n: int) -> str:
-    return f"{n / 1_000_000:.1f}".removesuffix(".0")
+            return "html"
+        return "text"
+    return "unknown"
 
 
 def _too_many_pixels(pixels: int | None, limit: int, size: tuple[int, int] | None = None) -> IntakeError:
-    received = f"{_megapixels(pixels)} megapixels" if pixels else "very large"
+    """How much is said depends on what is known: Pillow's own guard may stop before the header is read."""
+    limit_mp = limit / 1_000_000
     if size:
-        received = f"{size[0]} x {size[1]} pixels ({received})"
-    return IntakeError(
-        "too_many_pixels",
-        f"This image is {received}, which is more than the {_megapixels(limit)}-megapixel limit. "
-        "Please attach a smaller version of the photo.",
-    )
+        text = msg("intake.too_many_pixels", width=size[0], height=size[1], megapixels=size[0] * size[1] / 1_000_000,
+                   limit=limit_mp)
+    elif pixels:
+        text = msg("intake.too_many_pixels_unsized", megapixels=pixels / 1_000_000, limit=limit_mp)
+    else:
+        text = msg("intake.too_many_pixels_unknown", limit=limit_mp)
+    return IntakeError("too_many_pixels", text)
 
 
 def _decode_failure(fmt: str, data: bytes, exc: Exception) -> IntakeError:
     """Tell a cut-off file (interrupted upload) from a damaged one, from the decoder's complaint."""
     text = str(exc).lower()
     riff_short = fmt == "WEBP" and len(data) >= 8 and struct.unpack("<I", data[4:8])[0] + 8 > len(data)
-    name = _DISPLAY[fmt]
     if isinstance(exc, EOFError) or "truncat" in text or "end of file" in text or riff_short:
-        return IntakeError(
-            "truncated",
-            f"This {name} file is incomplete: the image data stops early, which often happens when an upload "
-            "is interrupted. Please try attaching the photo again.",
-        )
-    return IntakeError(
-        "corrupt",
-        f"This file starts like a {name} image but its contents are damaged and can't be read. "
-        "Please try exporting or saving the photo again, then attach it.",
-    )
+        return IntakeError("truncated", msg("intake.truncated", kind=term("file_kind", fmt)))
+    return IntakeError("corrupt", msg("intake.corrupt", kind=term("file_kind", fmt)))
 
 
 def _to_rgb(im: Image.Image) -> Image.Image:
@@ -202,23 +197,18 @@ def _to_rgb(im: Image.Image) -> Image.Image:
 
 
 def load_image(data: bytes, limits: IntakeLimits = IntakeLimits()) -> CheckedImage:
-    """Check and decode upload bytes. Raises IntakeError with a user-facing message on any problem."""
+    """Check and decode upload bytes. Raises IntakeError, with the code of the problem, on any problem."""
     if not data:
-        raise IntakeError(
-            "empty", f"The attached file is empty (0 bytes). Please attach a photo in {_ACCEPTED_TEXT} format."
-        )
+        raise IntakeError("empty", msg("intake.empty", accepted=_ACCEPTED_TEXT))
     if len(data) > limits.max_bytes:
-        raise IntakeError(
-            "too_large",
-            f"This file is {_size_text(len(data))}, which is over the {_size_text(limits.max_bytes)} limit. "
-            f"Please attach a smaller photo ({_ACCEPTED_TEXT}), for example by exporting it at a lower resolution.",
-        )
+        raise IntakeError("too_large", msg("intake.too_large", size=len(data), limit=limits.max_bytes,
+                                           accepted=_ACCEPTED_TEXT))
     fmt = sniff_format(data)
-    if fmt not in _DISPLAY:
-        received = "isn't a recognised image type" if fmt == "unknown file type" else f"looks like a {fmt}"
-        raise IntakeError(
-            "unsupported_format", f"This file {received}. Please attach a photo in {_ACCEPTED_TEXT} format."
-        )
+    if fmt == "unknown":
+        raise IntakeError("unsupported_format", msg("intake.unrecognised_format", accepted=_ACCEPTED_TEXT))
+    if fmt not in ACCEPTED:
+        raise IntakeError("unsupported_format", msg("intake.unsupported_format", kind=term("file_kind", fmt),
+                                                    accepted=_ACCEPTED_TEXT))
 
     with warnings.catch_warnings():
         # Pillow's own bomb guard warns (or raises) inside open(); make both our error, never a bare warning.
@@ -231,11 +221,8 @@ def load_image(data: bytes, limits: IntakeLimits = IntakeLimits()) -> CheckedIma
                 if width * height > limits.max_pixels:
                     raise _too_many_pixels(width * height, limits.max_pixels, (width, height))
                 if min(width, height) < limits.min_side:
-                    raise IntakeError(
-                        "too_small",
-                        f"This image is only {width} x {height} pixels; it needs to be at least {limits.min_side} "
-                        "pixels on each side for the skin to be assessed. Please attach a larger, closer photo.",
-                    )
+                    raise IntakeError("too_small", msg("intake.too_small", width=width, height=height,
+                                                       min_side=limits.min_side))
                 im.seek(0)  # animated images: first frame only
                 im.load()
                 # exif_transpose returns a new, detached image (a copy when there is no orientation tag).

@@ -15,6 +15,7 @@ import pydantic
 import pytest
 from PIL import Image, ImageFile
 
+from assistant.text import msg, render, term
 from tools.intake import (
     ACCEPTED,
     CheckedImage,
@@ -100,7 +101,7 @@ def test_accepted_formats_load(pil_format: str, expected: str, tol: int, kw: dic
 
 
 def test_accepted_names() -> None:
-    assert ACCEPTED == ("JPEG", "PNG", "WebP", "HEIC/HEIF")
+    assert [render(term("file_kind", k)) for k in ACCEPTED] == ["JPEG", "PNG", "WebP", "HEIC/HEIF"]
 
 
 def test_misleading_file_name_is_ignored(tmp_path: Path) -> None:
@@ -130,23 +131,33 @@ def _ftyp(major: bytes, *compat: bytes) -> bytes:
         (_ftyp(b"heic", b"mif1", b"heic"), "HEIF"),
         (_ftyp(b"mif1", b"heic"), "HEIF"),
         (_ftyp(b"msf1", b"hevc"), "HEIF"),
-        (_ftyp(b"avif", b"mif1", b"miaf"), "AVIF image"),
-        (_ftyp(b"mif1", b"avif", b"miaf"), "AVIF image"),
-        (_ftyp(b"isom", b"mp41"), "MP4 video"),
-        (b"GIF89a" + b"\x00" * 20, "GIF image"),
-        (b"BM" + b"\x00" * 20, "BMP image"),
-        (b"II*\x00" + b"\x00" * 20, "TIFF image"),
-        (b"MM\x00*" + b"\x00" * 20, "TIFF image"),
-        (b"%PDF-1.7\n", "PDF document"),
-        (b"PK\x03\x04" + b"\x00" * 20, "ZIP archive"),
-        (b"\x00" * 128 + b"DICM" + b"\x00" * 20, "DICOM file"),
-        (b"<?xml version='1.0'?><svg xmlns='http://www.w3.org/2000/svg'/>", "SVG image"),
-        ("Hello, this is my mole — résumé\n".encode(), "text file"),
-        (bytes(range(256)), "unknown file type"),
+        (_ftyp(b"avif", b"mif1", b"miaf"), "avif"),
+        (_ftyp(b"mif1", b"avif", b"miaf"), "avif"),
+        (_ftyp(b"isom", b"mp41"), "mp4"),
+        (b"GIF89a" + b"\x00" * 20, "gif"),
+        (b"BM" + b"\x00" * 20, "bmp"),
+        (b"II*\x00" + b"\x00" * 20, "tiff"),
+        (b"MM\x00*" + b"\x00" * 20, "tiff"),
+        (b"%PDF-1.7\n", "pdf"),
+        (b"PK\x03\x04" + b"\x00" * 20, "zip"),
+        (b"\x00" * 128 + b"DICM" + b"\x00" * 20, "dicom"),
+        (b"<?xml version='1.0'?><svg xmlns='http://www.w3.org/2000/svg'/>", "svg"),
+        ("Hello, this is my mole — résumé\n".encode(), "text"),
+        (bytes(range(256)), "unknown"),
     ],
 )
 def test_sniff_format(data: bytes, expected: str) -> None:
     assert sniff_format(data) == expected
+
+
+def test_errors_carry_codes_and_parameters() -> None:
+    """The decider names the problem and its numbers; the words come from the catalogue."""
+    with pytest.raises(IntakeError) as err:
+        load_image(encode(Image.new("RGB", (200, 20), "white"), "PNG"))
+    assert err.value.text == msg("intake.too_small", width=200, height=20, min_side=32)
+    with pytest.raises(IntakeError) as err:
+        load_image(b"%PDF-1.7\n")
+    assert err.value.text.params["kind"] == term("file_kind", "pdf")
 
 
 # --- rejections -------------------------------------------------------------------------------------

@@ -10,13 +10,14 @@ import pytest
 
 from assistant.text import DEFAULT_LOCALE, catalogue, placeholders
 from assistant.text.catalogue import _SIZE_UNITS, LOCALES_DIR
+from tools.intake import KINDS
 
 ROOT = Path(__file__).resolve().parents[3]
 SOURCES = ("assistant", "tools")
 WORDING_CALLS = {"t", "msg"}  # t(id, ...) words a message now, msg(id, ...) hands it on as a Message
-TEXT_PACKAGE = ROOT / "assistant" / "text"
-# Ids the text package picks by value rather than by a literal call.
-DYNAMIC = {unit: {"n"} for _, unit in _SIZE_UNITS}
+# Ids picked by value rather than named by a literal: each with the placeholders it must have.
+DYNAMIC = {unit: {"n"} for _, unit in _SIZE_UNITS} | {f"file_kind.{kind}": set() for kind in KINDS}
+TERM_FAMILIES = {"file_kind"}  # term(family, code): the families DYNAMIC lists in full
 
 
 class Use:
@@ -30,10 +31,13 @@ def uses_in(source: str, where: str) -> list[Use]:
         if not isinstance(node, ast.Call):
             continue
         name = node.func.id if isinstance(node.func, ast.Name) else getattr(node.func, "attr", None)
-        if name not in WORDING_CALLS or not node.args:
+        if name not in WORDING_CALLS | {"term"} or not node.args:
             continue
         first = node.args[0]
         message_id = first.value if isinstance(first, ast.Constant) and isinstance(first.value, str) else None
+        if name == "term":  # the family must be one whose every member DYNAMIC checks
+            found.append(Use(f"{where}:{node.lineno}", None if message_id not in TERM_FAMILIES else "", set()))
+            continue
         spread = any(k.arg is None for k in node.keywords)
         params = None if spread else {k.arg for k in node.keywords}
         found.append(Use(f"{where}:{node.lineno}", message_id, params))
@@ -51,9 +55,10 @@ def locales() -> list[str]:
 
 def test_the_scan_finds_ids_and_parameters() -> None:
     """The scan below is what the other tests trust: literal ids with their keywords, the rest flagged."""
-    uses = uses_in('t("chat.a", number=1)\nx.msg("intake.b")\nt(name, n=2)\nt("c", **p)\nprint("d")', "f.py")
+    source = 't("chat.a", number=1)\nx.msg("intake.b")\nt(name, n=2)\nt("c", **p)\nprint("d")\nterm("file_kind", k)\n'
+    uses = uses_in(source + 'term("colour", k)', "f.py")
     assert [(u.id, u.params) for u in uses] == [("chat.a", {"number"}), ("intake.b", set()), (None, {"n"}),
-                                               ("c", None)]
+                                               ("c", None), ("", set()), (None, set())]
 
 
 def test_the_code_names_its_messages_literally() -> None:
@@ -67,7 +72,7 @@ def test_every_message_the_code_uses_exists_with_its_placeholders(locale: str) -
     messages = catalogue(locale).messages
     problems = []
     for use in code_uses():
-        if use.id is None:
+        if not use.id:
             continue
         if use.id not in messages:
             problems.append(f"{use.where}: {use.id} is not in {locale}")
