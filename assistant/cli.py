@@ -206,7 +206,7 @@ def cmd_redteam(args: argparse.Namespace) -> int:
     from assistant import intents, redteam
     from assistant.llm import LLMClient, LLMConfig
     from assistant.orchestrator import Services
-    from assistant.text import PROMPTS_DIR, prompt_data
+    from assistant.text.prompts import PROMPTS_DIR, prompt_data
 
     cases = redteam.load_cases(args.cases)
     if args.fit:

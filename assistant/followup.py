@@ -46,7 +46,7 @@ from assistant.guardrails import (
     reply_text,
 )
 from assistant.llm import ChatStream, FailureKind, LLMClient, LLMError, failure_kind
-from assistant.text import prompt_data, prompt_text
+from assistant.text.prompts import prompt_data, prompt_text
 from assistant.report import Report, facts
 from assistant.report import sections as report_sections
 from assistant.intents import get_router

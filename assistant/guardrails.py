@@ -31,7 +31,7 @@ from pydantic import BaseModel, ConfigDict
 
 from assistant.lexicon import DRUGS, LANGUAGE_NAMES, LANGUAGES, Language, detect_language, normalise
 from assistant.intents import CRISIS, Intent, IntentRouter, get_router
-from assistant.text import prompt_data
+from assistant.text.prompts import prompt_data
 
 
 class Route(StrEnum):

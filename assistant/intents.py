@@ -30,7 +30,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict
 
 from assistant.lexicon import normalise
-from assistant.text import prompt_data
+from assistant.text.prompts import prompt_data
 
 log = logging.getLogger(__name__)
 

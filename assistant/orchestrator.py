@@ -35,7 +35,9 @@ from assistant.presentation import heatmap, probability_chart, result_card, tool
 from assistant.report import Report, ReportChunk, stream_report
 from assistant.runtime import get_ensemble, intake_limits
 from assistant.settings import Settings, get_settings
-from assistant.text import escape_markdown, faq_answer, t
+from assistant.text import t
+from assistant.text.faq import faq_answer
+from assistant.text.markdown import escape_markdown
 from tools.classifier import Ensemble
 from tools.intake import CheckedImage, IntakeError
 from tools.lesion_tool import TOOL_NAME, make_heatmap_tool, make_lesion_tool

@@ -300,7 +300,7 @@ class ReportAudit(BaseModel):
 async def audit_reports(photos: list[Path], services: "Services") -> list[ReportAudit]:
     """Write the report of each photo with the services' LLM and run every output check on the model's
     sections as shown (the standard text is the app's own)."""
-    from assistant.text import prompt_data
+    from assistant.text.prompts import prompt_data
     from assistant.report import instruction_texts, output_context, sections, stream_report
     from assistant.safety import check_output
     from tools.intake import load_image

@@ -35,7 +35,7 @@ from openai.types.chat import ChatCompletionContentPartParam, ChatCompletionMess
 from pydantic import BaseModel, ConfigDict, computed_field
 
 from assistant.llm import FailureKind, LLMClient, LLMError, failure_kind, image_part
-from assistant.text import prompt_data, prompt_text
+from assistant.text.prompts import prompt_data, prompt_text
 from assistant.safety import OutputContext, check_output, clean_markdown, drop_sentences
 from tools.catalogue import catalogue
 from tools.result import ClassificationResult

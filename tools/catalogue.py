@@ -1,4 +1,5 @@
-"""The class catalogue (tools/catalogue.toml) as typed, immutable data."""
+"""The class catalogue (tools/catalogue.toml) as typed, immutable data, with each class's and tier's words
+from the text catalogue in the default locale (an edge with another locale words them with term())."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
+
+from assistant.text import render, term
 
 Tier = Literal["low", "moderate", "high", "urgent"]
 
@@ -66,6 +69,10 @@ class Catalogue(BaseModel):
 def catalogue() -> Catalogue:
     raw = tomllib.loads(CATALOGUE_FILE.read_text(encoding="utf-8"))
     return Catalogue(
-        classes=tuple(LesionClass(index=i, **c) for i, c in enumerate(raw["classes"])),
-        tiers={name: TierInfo(name=name, **t) for name, t in raw["tiers"].items()},
+        classes=tuple(LesionClass(index=i, display_name=render(term("lesion_name", c["dx"])),
+                                  description=render(term("lesion_description", c["dx"])), **c)
+                      for i, c in enumerate(raw["classes"])),
+        tiers={name: TierInfo(name=name, title=render(term("tier_title", name)),
+                              action=render(term("tier_action", name)), **t)
+               for name, t in raw["tiers"].items()},
     )

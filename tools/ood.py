@@ -14,12 +14,10 @@ from pathlib import Path
 import torch
 from safetensors.torch import load_file, save_file
 
+from assistant.text import msg, render
 from tools.result import OODVerdict
 
-REASON = (
-    "This picture does not look like a close-up (dermatoscopic) photo of a skin spot, so the lesion "
-    "classifier cannot give a meaningful answer for it."
-)
+REFUSAL = msg("ood.not_a_lesion")
 
 
 def channel_stats(feature_maps: list[torch.Tensor]) -> torch.Tensor:
@@ -71,7 +69,7 @@ class OODGate:
         score = float(self.scores(features[None])[0])
         ok = score <= self.threshold
         return OODVerdict(checked=True, is_lesion=ok, score=round(score, 3), threshold=round(self.threshold, 3),
-                          reason="" if ok else REASON)
+                          reason="" if ok else render(REFUSAL), refusal=None if ok else REFUSAL)
 
     def save(self, path: Path) -> None:
         tensors = {}

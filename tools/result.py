@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from assistant.text import Message
 from tools.catalogue import Tier
 
 
@@ -35,6 +36,9 @@ class Triage(BaseModel):
     action: str
     reason: str
     escalated: bool = Field(description="True when the probabilities raised the tier above the top class's own.")
+    # What `reason` says, as codes (triage.*): for an edge that words it in another locale. Left out of the
+    # JSON, whose shape integrators rely on.
+    reasons: list[Message] = Field(default_factory=list, exclude=True)
 
 
 class OODVerdict(BaseModel):
@@ -43,6 +47,7 @@ class OODVerdict(BaseModel):
     score: float | None = None
     threshold: float | None = None
     reason: str = ""
+    refusal: Message | None = Field(None, exclude=True)  # what `reason` says, as a code (ood.*); not in the JSON
 
 
 class Timings(BaseModel):

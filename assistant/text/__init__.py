@@ -1,12 +1,9 @@
 """Every sentence a user reads comes from here: `t(message_id, locale, **params)` over the catalogue of
-each locale (locales/<locale>/messages.toml), `render(Message)` for what deciders return, the starter
-questions' answers, and the long texts under prompts/."""
+each locale (locales/<locale>/messages.toml) and `render(Message)` for what deciders return. The starter
+questions (text.faq) and the long texts under prompts/ (text.prompts) are submodules, kept out of this
+import because tools/ reads its words through it and settings reads tools/."""
 
 from assistant.text.catalogue import DEFAULT_LOCALE, catalogue, placeholders, render, t
-from assistant.text.faq import Faq, faq_answer, faqs
-from assistant.text.markdown import escape_markdown
 from assistant.text.message import Message, msg, term
-from assistant.text.prompts import PROMPTS_DIR, prompt_data, prompt_text
 
-__all__ = ["DEFAULT_LOCALE", "PROMPTS_DIR", "Faq", "Message", "catalogue", "escape_markdown", "faq_answer", "faqs",
-           "msg", "placeholders", "prompt_data", "prompt_text", "render", "t", "term"]
+__all__ = ["DEFAULT_LOCALE", "Message", "catalogue", "msg", "placeholders", "render", "t", "term"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import tomllib
 
-from assistant.text import PROMPTS_DIR
+from assistant.text.prompts import PROMPTS_DIR
 from assistant.report import Report, facts
 from assistant.safety import find_forbidden
 from tools.result import ClassificationResult

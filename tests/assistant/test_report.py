@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from assistant.text import PROMPTS_DIR
+from assistant.text.prompts import PROMPTS_DIR
 from assistant.report import (
     ReportWriter,
     build_messages,

@@ -24,6 +24,10 @@ def test_gate_accepts_its_own_distribution_and_rejects_a_shifted_one(tmp_path):
     assert torch.allclose(again.scores(shifted), gate.scores(shifted), atol=1e-4)
     verdict = again.verdict(shifted[0])
     assert not verdict.is_lesion and "does not look like" in verdict.reason
+    assert verdict.refusal is not None and verdict.refusal.id == "ood.not_a_lesion"
+    assert "refusal" not in verdict.model_dump(mode="json")
+    accepted = again.verdict(torch.zeros(16))
+    assert accepted.is_lesion and accepted.reason == "" and accepted.refusal is None
 
 
 def test_channel_stats_shape_and_values():

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from assistant.text import render
 from tools.catalogue import catalogue
 from tools.manifest import TriagePolicy
 from tools.triage import confidence_band, triage
@@ -55,3 +56,13 @@ def test_catalogue_order_is_the_seeds_training_order():
     assert catalogue().dx_codes == ["akiec", "bcc", "bkl", "df", "nv", "mel", "vasc"]
     assert catalogue().labels[5] == "melanoma"
     assert {c.dx for c in catalogue().classes if c.malignant} == {"akiec", "bcc", "mel"}
+
+
+def test_reasons_are_codes_worded_by_the_catalogue():
+    """Triage decides (codes and numbers); the sentence is the catalogue's, and the JSON keeps its shape."""
+    t = triage(probs(nv=0.55, mel=0.40), POLICY)
+    assert [r.id for r in t.reasons] == ["triage.closest", "triage.melanoma", "triage.low_confidence"]
+    assert t.reasons[1].params == {"p": 0.40, "threshold": 0.3}
+    assert t.reason == " ".join(render(r) for r in t.reasons)
+    assert t.reason.startswith("The closest match is melanocytic nevus (mole), at 55%.")
+    assert "reasons" not in t.model_dump(mode="json")

@@ -10,14 +10,21 @@ import pytest
 
 from assistant.text import DEFAULT_LOCALE, catalogue, placeholders
 from assistant.text.catalogue import _SIZE_UNITS, LOCALES_DIR
+from tools.catalogue import catalogue as classes
 from tools.intake import KINDS
 
 ROOT = Path(__file__).resolve().parents[3]
 SOURCES = ("assistant", "tools")
 WORDING_CALLS = {"t", "msg"}  # t(id, ...) words a message now, msg(id, ...) hands it on as a Message
+# term(family, code): each family with every code it can take.
+FAMILIES = {
+    "file_kind": KINDS,
+    **{family: classes().dx_codes for family in ("lesion_name", "lesion_in_sentence", "lesion_description")},
+    **{family: list(classes().tiers) for family in ("tier_title", "tier_action")},
+}
 # Ids picked by value rather than named by a literal: each with the placeholders it must have.
-DYNAMIC = {unit: {"n"} for _, unit in _SIZE_UNITS} | {f"file_kind.{kind}": set() for kind in KINDS}
-TERM_FAMILIES = {"file_kind"}  # term(family, code): the families DYNAMIC lists in full
+DYNAMIC = {unit: {"n"} for _, unit in _SIZE_UNITS} | {
+    f"{family}.{code}": set() for family, codes in FAMILIES.items() for code in codes}
 
 
 class Use:
@@ -36,7 +43,7 @@ def uses_in(source: str, where: str) -> list[Use]:
         first = node.args[0]
         message_id = first.value if isinstance(first, ast.Constant) and isinstance(first.value, str) else None
         if name == "term":  # the family must be one whose every member DYNAMIC checks
-            found.append(Use(f"{where}:{node.lineno}", None if message_id not in TERM_FAMILIES else "", set()))
+            found.append(Use(f"{where}:{node.lineno}", None if message_id not in FAMILIES else "", set()))
             continue
         spread = any(k.arg is None for k in node.keywords)
         params = None if spread else {k.arg for k in node.keywords}

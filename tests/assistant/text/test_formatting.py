@@ -6,8 +6,9 @@ import random
 
 import pytest
 
-from assistant.text import Message, faq_answer, msg, render, t
+from assistant.text import Message, msg, render, t
 from assistant.text.catalogue import fill
+from assistant.text.faq import faq_answer
 
 
 def test_named_placeholders_are_filled() -> None:
