@@ -4,11 +4,20 @@ from __future__ import annotations
 
 from fastapi.responses import JSONResponse
 
+from assistant.text import Message, render
+
 
 class ApiError(Exception):
-    def __init__(self, status: int, code: str, message: str, headers: dict[str, str] | None = None) -> None:
-        super().__init__(message)
-        self.status, self.code, self.message, self.headers = status, code, message, headers or {}
+    """`text` is a catalogue message (api.*, intake.*), or words from elsewhere passed on as they are: a
+    framework's or validator's complaint, the classifier's start-up error, the client's own field."""
+
+    def __init__(self, status: int, code: str, text: Message | str, headers: dict[str, str] | None = None) -> None:
+        self.status, self.code, self.text, self.headers = status, code, text, headers or {}
+        super().__init__(self.message)
+
+    @property
+    def message(self) -> str:
+        return render(self.text) if isinstance(self.text, Message) else self.text
 
 
 def error_response(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> JSONResponse:

@@ -13,6 +13,7 @@ from contextlib import asynccontextmanager
 from fastapi import Request
 
 from assistant.api.errors import ApiError
+from assistant.text import msg
 
 
 def presented_key(request: Request) -> str | None:
@@ -29,10 +30,9 @@ def check_key(request: Request, keys: list[str]) -> str | None:
         return None
     key = presented_key(request)
     if key is None:
-        raise ApiError(401, "unauthorized", "Send an API key in X-API-Key or Authorization: Bearer.",
-                       headers={"WWW-Authenticate": "Bearer"})
+        raise ApiError(401, "unauthorized", msg("api.no_key"), headers={"WWW-Authenticate": "Bearer"})
     if not any(hmac.compare_digest(key.encode(), k.encode()) for k in keys):
-        raise ApiError(401, "unauthorized", "The API key is not valid.", headers={"WWW-Authenticate": "Bearer"})
+        raise ApiError(401, "unauthorized", msg("api.bad_key"), headers={"WWW-Authenticate": "Bearer"})
     return key
 
 
@@ -53,7 +53,7 @@ class RateLimiter:
         if tokens < 1:
             self._buckets[client] = (tokens, now)
             retry = max(1, math.ceil((1 - tokens) / rate))
-            raise ApiError(429, "rate_limited", f"Too many requests; try again in {retry} s.",
+            raise ApiError(429, "rate_limited", msg("api.rate_limited", retry=retry),
                            headers={"Retry-After": str(retry)})
         self._buckets[client] = (tokens - 1, now)
         while len(self._buckets) > self._max:
@@ -71,8 +71,7 @@ class ClassifierQueue:
     def check(self, limit: int) -> None:
         """503 when `limit` calls are already waiting behind the one running."""
         if self.pending - 1 >= limit:
-            raise ApiError(503, "queue_full", "The classifier is busy; try again shortly.",
-                           headers={"Retry-After": str(self.retry_after_s)})
+            raise ApiError(503, "queue_full", msg("api.queue_full"), headers={"Retry-After": str(self.retry_after_s)})
 
     @asynccontextmanager
     async def slot(self, limit: int):

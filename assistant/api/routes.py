@@ -1,6 +1,7 @@
 """`/api/v1/*`, the seed's routes (`/predict`, `/interpret`, `/analyze`) and the ops routes (`/health`,
 `/ready`, `/metrics`). Services come from a getter so the app's startup hook can fill them in.
-Every bad input is a 4xx `{"error": {"code", "message"}}` carrying the intake's code and message."""
+Every bad input is a 4xx `{"error": {"code", "message"}}` carrying the intake's code and message; the
+messages are the catalogue's (api.*, intake.*)."""
 
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ from assistant.orchestrator import Attachment, Conversation, Services, Turn
 from assistant.report import Report, ReportChunk, ReportReady, build_report, stream_report
 from assistant.runtime import active_profile
 from assistant.settings import Settings, get_settings
+from assistant.text import msg
 from tools.intake import IntakeError
 from tools.result import ClassificationResult
 
@@ -46,7 +48,7 @@ async def read_capped(upload: UploadFile, cap: int) -> bytes:
     while chunk := await upload.read(READ_CHUNK):
         total += len(chunk)
         if total > cap:
-            raise ApiError(413, "too_large", f"The file is larger than the {cap // (1024 * 1024)} MB limit.")
+            raise ApiError(413, "too_large", msg("api.too_large", limit_mb=cap // (1024 * 1024)))
         parts.append(chunk)
     return b"".join(parts)
 
@@ -66,7 +68,7 @@ class ConversationStore:
     def add(self, conversation: Conversation) -> str:
         self._evict()
         if len(self._items) >= self.capacity:
-            raise ApiError(503, "busy", "Too many open conversations; try again later.")
+            raise ApiError(503, "busy", msg("api.busy"))
         key = uuid.uuid4().hex
         self._items[key] = (conversation, time.monotonic())
         return key
@@ -74,7 +76,7 @@ class ConversationStore:
     def get(self, key: str) -> Conversation:
         self._evict()
         if key not in self._items:
-            raise ApiError(404, "not_found", "No such conversation (it may have expired).")
+            raise ApiError(404, "not_found", msg("api.not_found"))
         conversation, _ = self._items[key]
         self._items[key] = (conversation, time.monotonic())
         return conversation
@@ -107,7 +109,7 @@ def _flag(value: object) -> bool:
         return True
     if text in ("0", "false", "no", "off", ""):
         return False
-    raise ApiError(422, "bad_flag", f"Expected true or false, got {str(value)[:40]!r}.")
+    raise ApiError(422, "bad_flag", msg("api.bad_flag", value=str(value)[:40]))
 
 
 def _report_json(report: Report) -> dict:
@@ -143,9 +145,9 @@ class Api:
     def services(self) -> Services:
         s = self.get_services()
         if s is None:
-            raise ApiError(503, "not_ready", "The models are still loading.")
+            raise ApiError(503, "not_ready", msg("api.not_ready"))
         if s.classifier is None:
-            raise ApiError(503, "classifier_unavailable", s.classifier_error or "Classifier unavailable.")
+            raise ApiError(503, "classifier_unavailable", s.classifier_error or msg("api.classifier_unavailable"))
         return s
 
     async def guard(self, request: Request) -> None:
@@ -160,14 +162,14 @@ class Api:
             try:
                 return await s.classifier.ainvoke({"image": data, "tta": tta})
             except IntakeError as exc:
-                raise ApiError(422, exc.code, exc.message) from None
+                raise ApiError(422, exc.code, exc.text) from None
 
 
 async def _form_file(request: Request, s: Services) -> tuple[bytes, Any]:
     form = await request.form()
     file = form.get("file")
     if not hasattr(file, "read"):
-        raise ApiError(422, "missing_file", "Send the image as the multipart field `file`.")
+        raise ApiError(422, "missing_file", msg("api.missing_file"))
     return await read_capped(file, s.settings.max_image_bytes), form
 
 
@@ -221,9 +223,9 @@ def build_router(get_services: Callable[[], Services | None], store: Conversatio
         try:
             result = ClassificationResult.model_validate(await request.json())
         except Exception as exc:
-            raise ApiError(422, "bad_result", f"Send a predict result as JSON ({type(exc).__name__}).") from None
-        if result.status != "ok":
-            raise ApiError(422, "not_a_lesion", result.ood.reason or "The image was not a skin spot.")
+            raise ApiError(422, "bad_result", msg("api.bad_result", error=type(exc).__name__)) from None
+        if result.status != "ok":  # the client's result: its own reason, when it gives one
+            raise ApiError(422, "not_a_lesion", result.ood.reason or msg("api.result_not_a_lesion"))
         if not stream:
             report = await build_report(result, None, s.llm)
             metrics.record_report(report.source)
@@ -263,9 +265,9 @@ def build_router(get_services: Callable[[], Services | None], store: Conversatio
         try:
             body = await request.json() if (await request.body()) else {}
         except Exception:
-            raise ApiError(422, "bad_json", "The body is not valid JSON.") from None
+            raise ApiError(422, "bad_json", msg("api.bad_json")) from None
         if not isinstance(body, dict) or not isinstance(body.get("text", ""), str):
-            raise ApiError(422, "bad_json", "Send {\"text\": \"...\"}.")
+            raise ApiError(422, "bad_json", msg("api.turn_shape"))
         return Turn(text=body.get("text", ""))
 
     async def answer(request: Request, s: Services, key: str, conversation: Conversation, turn: Turn,
@@ -303,7 +305,7 @@ def build_router(get_services: Callable[[], Services | None], store: Conversatio
         conversation = store.get(key)
         turn = await turn_from(request, s)
         if not turn.text and not turn.attachments:
-            raise ApiError(422, "empty", "Send text or an image.")
+            raise ApiError(422, "empty", msg("api.empty_turn"))
         return await answer(request, s, key, conversation, turn)
 
     # ------------------------------------------------------------ the seed's routes
@@ -311,7 +313,7 @@ def build_router(get_services: Callable[[], Services | None], store: Conversatio
     async def seed_predict(request: Request, use_tta: bool) -> tuple[seed.SeedPrediction, ClassificationResult, bytes]:
         result, data, use_tta = await classify_upload(request, "use_tta", use_tta)
         if result.status != "ok":
-            raise ApiError(422, "not_a_lesion", result.ood.reason or "The image does not look like a skin spot.")
+            raise ApiError(422, "not_a_lesion", result.ood.refusal or msg("api.not_a_lesion"))
         return seed.to_seed(result, use_tta=use_tta, size_bytes=len(data)), result, data
 
     @guarded.post("/predict", tags=["seed"], openapi_extra=_image_form("use_tta"), response_model=seed.SeedPrediction)
@@ -330,7 +332,7 @@ def build_router(get_services: Callable[[], Services | None], store: Conversatio
             where = ".".join(str(p) for p in first.get("loc", ())) or "body"
             raise ApiError(422, "bad_prediction", f"{where}: {first.get('msg', 'invalid')}"[:300]) from None
         except Exception:
-            raise ApiError(422, "bad_json", "Send the /predict JSON as the body.") from None
+            raise ApiError(422, "bad_json", msg("api.seed_body")) from None
         profile = active_profile(s.settings)
         result = seed.from_seed(prediction, profile.triage, profile.id)
         report = await build_report(result, None, s.llm)
