@@ -45,13 +45,14 @@ from assistant.guardrails import (
     normalise,
     reply_text,
 )
-from assistant.llm import ChatStream, FailureKind, LLMClient, LLMError, failure_kind
+from assistant.llm import ChatStream, LLMClient, LLMError, failure_kind
 from assistant.text.prompts import prompt_data, prompt_text
 from assistant.report import Report, facts
 from assistant.report import sections as report_sections
 from assistant.intents import get_router
-from assistant.safety import CHECKS, OutputContext, check_answer, clean_markdown
+from assistant.safety import CHECKS, OutputContext, ViolationKind, check_answer, clean_markdown
 from assistant.settings import get_settings
+from assistant.text import render, t, term
 from tools.catalogue import catalogue
 from tools.result import ClassificationResult
 
@@ -63,21 +64,8 @@ PROMPT_HISTORY_CHARS = 300
 QUESTION_CHARS = 1500
 REFERENCE_CHARS = 2500  # curated reference text given to the model
 
-# Notes shown above a curated answer (also in FollowupAnswer.note), saying why it is not the AI's.
-NOTE_NO_LLM = "The AI assistant is not available right now; this is a standard answer from the app's curated material."
-# ...when the LLM gave no text, by why (assistant/llm.py: failure_kind)
-NOTE_LLM_FAILED: dict[FailureKind, str] = {
-    "unavailable": "The AI assistant could not be reached; this is a standard answer from the app's curated material.",
-    "timeout": "The AI assistant did not answer in time; this is a standard answer from the app's curated material.",
-    "empty": "The AI assistant gave no usable answer; this is a standard answer from the app's curated material.",
-    "error": "The AI assistant ran into an error; this is a standard answer from the app's curated material.",
-}
-NOTE_LLM_INTERRUPTED = "The AI answer was interrupted; this is a standard answer from the app's curated material instead."
-NOTE_REPLACED = "The AI's answer was replaced by a standard answer from the app's curated material, because it contained {problem}."
-# ...when some checked sentences of the AI's answer were shown before the one that failed
-NOTE_REPLACED_REST = "The rest of the AI's answer was replaced by a standard answer from the app's curated material, because it contained {problem}."
-NOTE_CUT_SHORT = "The AI's answer was cut short at its length limit."
-NOTE_NO_IMAGE = "No photo has been analysed yet."
+# The notes saying why an answer is not (all) the AI's are the catalogue's followup_note.* (and
+# llm_failed.<failure kind>); FollowupAnswer.note carries them.
 
 Source = Literal["fixed", "model", "curated"]
 
@@ -490,19 +478,19 @@ class _CheckedAnswer:
         self._separator = ""  # whitespace before the next sentence split off, as one of _SEPARATORS
         self._pending = ""  # the break before a sentence that cleaning left empty
 
-    def feed(self, text: str) -> tuple[str, str | None]:
+    def feed(self, text: str) -> tuple[str, ViolationKind | None]:
         self.received = True
         self.raw += text
         return self._advance(final=False)
 
-    def finish(self) -> tuple[str, str | None]:
+    def finish(self) -> tuple[str, ViolationKind | None]:
         return self._advance(final=True)
 
     @property
     def usable(self) -> bool:
         return len(_WORD.findall(self.checked)) >= MIN_ANSWER_WORDS
 
-    def _advance(self, *, final: bool) -> tuple[str, str | None]:
+    def _advance(self, *, final: bool) -> tuple[str, ViolationKind | None]:
         for separator, sentence in self._sentences(final=final):
             if problem := self._check(separator, sentence):
                 return "", problem
@@ -535,16 +523,16 @@ class _CheckedAnswer:
         self.raw = self.raw[start:]
         return found
 
-    def _unrelated(self) -> str | None:
+    def _unrelated(self) -> ViolationKind | None:
         """The problem when the answer's first words are not about the question (router absent: no check)."""
         router = get_router()
         if router is None:
             return None
         if router.relevance(self._question, self.checked) < min_relevance():
-            return CHECKS["unrelated"].reason
+            return "unrelated"
         return None
 
-    def _check(self, separator: str, sentence: str) -> str | None:
+    def _check(self, separator: str, sentence: str) -> ViolationKind | None:
         """Add one sentence to `checked` if the answer with it passes the check; else the problem."""
         cleaned = clean_markdown(sentence)
         separator, self._pending = max(separator, self._pending, key=_SEPARATORS.index), ""
@@ -558,7 +546,7 @@ class _CheckedAnswer:
         candidate = self.checked + separator + cleaned
         check = check_answer(candidate, self._context)
         if not check.ok:
-            return check.problems[0].split(" (", 1)[0]
+            return check.violations[0].kind
         self.checked = candidate
         return None
 
@@ -615,9 +603,10 @@ async def answer(
     elif verdict.category == "skip_care":
         final = _keep_appointment(verdict, context)
     elif context.latest() is None and needs_result(question):
-        final = FollowupAnswer(text=_no_image(context, verdict.language), source="fixed", verdict=verdict, note=NOTE_NO_IMAGE)
+        final = FollowupAnswer(text=_no_image(context, verdict.language), source="fixed", verdict=verdict,
+                               note=t("followup_note.no_image"))
     elif llm is None:
-        final = _curated(question, context, verdict, NOTE_NO_LLM)
+        final = _curated(question, context, verdict, t("followup_note.no_llm"))
     else:
         final = None
     if final is not None:
@@ -627,7 +616,7 @@ async def answer(
 
     assert llm is not None  # the only case left once `final` is None
     answer_so_far = _CheckedAnswer(question, verdict.language)
-    problem: str | None = None
+    problem: ViolationKind | None = None
     failure: Exception | None = None
     stream = _open_stream(llm, build_messages(question, context, verdict.language))
     try:
@@ -651,16 +640,19 @@ async def answer(
 
     before = answer_so_far.shown
     if problem:
-        log.warning("follow-up answer stopped: it contained %s", problem)
-        note = (NOTE_REPLACED_REST if before else NOTE_REPLACED).format(problem=problem)
+        log.warning("follow-up answer stopped by the %s check", problem)
+        # After checked sentences were shown, only the rest of the answer is replaced.
+        note = (t("followup_note.replaced_rest", problem=CHECKS[problem].reason) if before
+                else t("followup_note.replaced", problem=CHECKS[problem].reason))
         final = _curated(question, context, verdict, note, before)
     elif failure is not None:
-        note = NOTE_LLM_INTERRUPTED if answer_so_far.received else NOTE_LLM_FAILED[failure_kind(failure)]
+        note = (t("followup_note.interrupted") if answer_so_far.received
+                else render(term("llm_failed", failure_kind(failure))))
         final = _curated(question, context, verdict, note, before)
     elif not answer_so_far.usable:  # blank, or only markup once cleaned: nothing was shown
-        final = _curated(question, context, verdict, NOTE_LLM_FAILED["empty"])
+        final = _curated(question, context, verdict, render(term("llm_failed", "empty")))
     else:
-        note = NOTE_CUT_SHORT if stream.finish_reason == "length" else None
+        note = t("followup_note.cut_short") if stream.finish_reason == "length" else None
         final = FollowupAnswer(text=before + (f"\n\n*{note}*" if note else ""), source="model", verdict=verdict, note=note)
     if rest := final.text[len(before) :]:
         yield rest

@@ -23,6 +23,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 from assistant.lexicon import DRUGS, detect_language, fold, normalise
+from assistant.text import Message, render, term
 
 ViolationKind = Literal[
     "diagnosis", "dose", "drug", "dismissal", "reassurance", "echo", "heading", "figure", "phone", "language",
@@ -34,25 +35,29 @@ Action = Literal["drop_sentence", "replace_section", "replace_answer"]
 class OutputCheck(BaseModel):
     model_config = ConfigDict(frozen=True)
     name: ViolationKind
-    reason: str  # completes "it contained ..."
     action: Action
+
+    @property
+    def reason(self) -> Message:
+        """What the text contained, worded by the catalogue (check_reason.*): completes "it contained ..."."""
+        return term("check_reason", self.name)
 
 
 CHECKS: dict[ViolationKind, OutputCheck] = {
     c.name: c
     for c in (
-        OutputCheck(name="diagnosis", reason="a definitive diagnosis", action="replace_section"),
-        OutputCheck(name="dose", reason="a medicine dose or schedule", action="replace_section"),
-        OutputCheck(name="drug", reason="a medicine name", action="replace_section"),
-        OutputCheck(name="dismissal", reason="advice that a doctor is not needed", action="replace_section"),
-        OutputCheck(name="reassurance", reason="false reassurance", action="replace_section"),
-        OutputCheck(name="echo", reason="the app's own instructions", action="replace_section"),
-        OutputCheck(name="heading", reason="headings of other sections", action="replace_section"),
-        OutputCheck(name="figure", reason="a figure of its own", action="drop_sentence"),
-        OutputCheck(name="phone", reason="a phone number", action="replace_answer"),
-        OutputCheck(name="language", reason="a reply in another language", action="replace_answer"),
-        OutputCheck(name="unrelated", reason="an answer unrelated to the question", action="replace_answer"),
-        OutputCheck(name="repetition", reason="the same words over and over", action="replace_section"),
+        OutputCheck(name="diagnosis", action="replace_section"),
+        OutputCheck(name="dose", action="replace_section"),
+        OutputCheck(name="drug", action="replace_section"),
+        OutputCheck(name="dismissal", action="replace_section"),
+        OutputCheck(name="reassurance", action="replace_section"),
+        OutputCheck(name="echo", action="replace_section"),
+        OutputCheck(name="heading", action="replace_section"),
+        OutputCheck(name="figure", action="drop_sentence"),
+        OutputCheck(name="phone", action="replace_answer"),
+        OutputCheck(name="language", action="replace_answer"),
+        OutputCheck(name="unrelated", action="replace_answer"),
+        OutputCheck(name="repetition", action="replace_section"),
     )
 }
 
@@ -66,7 +71,8 @@ class Violation(BaseModel):
 
     @property
     def reason(self) -> str:
-        return CHECKS[self.kind].reason
+        """In the default locale, for logs and the report's repairs; a patient reads it through a note."""
+        return render(CHECKS[self.kind].reason)
 
     @property
     def action(self) -> Action:

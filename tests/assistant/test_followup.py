@@ -15,11 +15,6 @@ from pydantic import ValidationError
 from assistant.followup import (
     HISTORY_CHARS,
     HISTORY_TURNS,
-    NOTE_LLM_FAILED,
-    NOTE_LLM_INTERRUPTED,
-    NOTE_NO_IMAGE,
-    NOTE_NO_LLM,
-    NOTE_REPLACED_REST,
     FollowupAnswer,
     FollowupContext,
     answer,
@@ -31,11 +26,18 @@ from assistant.safety import check_answer
 from assistant.safety import find_forbidden
 from assistant.llm import LLMClient, LLMConfig
 from assistant.report import facts, standard_report
+from assistant.text import render, t, term
 from tests.assistant.factories import classification
 from tests.assistant.test_guardrails import IN_SCOPE
 from tests.fault_llm_server import FaultLLMServer, Script
 from tests.servers import free_port
 from tools.catalogue import catalogue
+
+NOTE_NO_LLM = t("followup_note.no_llm")
+NOTE_NO_IMAGE = t("followup_note.no_image")
+NOTE_LLM_INTERRUPTED = t("followup_note.interrupted")
+NOTE_REPLACED_REST = t("followup_note.replaced_rest", problem="")  # only its start is compared
+NOTE_LLM_FAILED = {kind: render(term("llm_failed", kind)) for kind in ("unavailable", "timeout", "empty", "error")}
 
 FAST = {"connect_timeout_s": 1.0, "first_token_timeout_s": 1.5, "stall_timeout_s": 1.0, "total_timeout_s": 5.0}
 NEVUS = classification("melanocytic_nevi", 0.81, runner_up="melanoma")

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import ast
 from pathlib import Path
+from typing import get_args
 
 import pytest
 
+from assistant.llm import FailureKind
+from assistant.safety import ViolationKind
 from assistant.text import DEFAULT_LOCALE, catalogue, placeholders
 from assistant.text.catalogue import _SIZE_UNITS, LOCALES_DIR
 from tools.catalogue import catalogue as classes
@@ -19,6 +22,8 @@ WORDING_CALLS = {"t", "msg"}  # t(id, ...) words a message now, msg(id, ...) han
 # term(family, code): each family with every code it can take.
 FAMILIES = {
     "file_kind": KINDS,
+    "check_reason": get_args(ViolationKind),
+    "llm_failed": get_args(FailureKind),
     **{family: classes().dx_codes for family in ("lesion_name", "lesion_in_sentence", "lesion_description")},
     **{family: list(classes().tiers) for family in ("tier_title", "tier_action")},
 }
