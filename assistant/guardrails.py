@@ -24,14 +24,13 @@ from __future__ import annotations
 
 import re
 from enum import StrEnum
-from string import Template
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
 from assistant.lexicon import DRUGS, LANGUAGE_NAMES, LANGUAGES, Language, detect_language, normalise
 from assistant.intents import CRISIS, Intent, IntentRouter, get_router
-from assistant.text.prompts import prompt_data
+from assistant.text import DEFAULT_LOCALE, has, render, t, term
 
 
 class Route(StrEnum):
@@ -363,6 +362,8 @@ _RULES: tuple[_Rule, ...] = (
     *[(Route.IN_SCOPE, "skip_care", (p,), False) for p in _SKIP_CARE],
     *[(Route.OFF_TOPIC, "off_topic", (p,), False) for p in _OFF_TOPIC_STRONG],
 )
+# Each has its line before the emergency reply: emergency_lead.<category>.
+EMERGENCY_CATEGORIES = tuple(dict.fromkeys(cat for route, cat, _, _ in _RULES if route is Route.EMERGENCY))
 _COMPILED = tuple((route, cat, tuple(re.compile(p) for p in pats), guarded) for route, cat, pats, guarded in _RULES)
 _OFF_TOPIC_WEAK_RE = tuple(re.compile(p) for p in _OFF_TOPIC_WEAK)
 _SKIN_RE = re.compile(_SKIN_WORDS)
@@ -441,33 +442,35 @@ def check_message(text: str, router: IntentRouter | None | object = _USE_LOADED)
 # ---------------------------------------------------------------- fixed replies
 
 
+# The fixed replies, worded by the catalogue's reply.<kind> in each locale.
+ReplyKind = Literal["emergency", "self_harm", "decline_diagnosis", "decline_prescription", "decline_jailbreak",
+                    "off_topic", "no_image", "keep_appointment", "after_escalation"]
+
+
 def fallback_note(language: str) -> str:
     """The one line saying "this answer is only available in English", in `language` ("" for English)."""
-    return str(prompt_data("followup/replies.toml")["fallback_note"].get(language, "")).strip()
+    return t("reply.english_only", language)
 
 
-def reply_text(kind: str, language: str, **values: object) -> str:
-    """The fixed text `kind` ("self_harm", "decline_diagnosis", "no_image", ...) in `language`, or in
-    English after a one-line note in `language` when there is no translation. `values` fill the text's
-    $placeholders ("no_image" needs `max_mb`, the upload limit)."""
-    table = prompt_data("followup/replies.toml")[kind]
-    entry = table.get(language)
-    if isinstance(entry, dict):
-        return Template(str(entry["text"]).strip()).substitute(values)
+def reply_text(kind: ReplyKind, language: str, **values: object) -> str:
+    """The fixed text `kind` in `language`, or in English after a one-line note in `language` when there
+    is no translation. `values` fill the text's placeholders ("no_image" needs `max_mb`, the upload limit)."""
+    message = term("reply", kind, **values)
+    if has(message.id, language):
+        return render(message, language)
     note = fallback_note(language)
-    english = Template(str(table["en"]["text"]).strip()).substitute(values)  # type: ignore[index]
+    english = render(message)
     return f"{note}\n\n{english}" if note else english
 
 
 def _emergency_reply(category: str, language: str) -> str:
-    leads = prompt_data("followup/replies.toml")["emergency_lead"]
-    lang = language if language in leads else "en"
-    lead = leads[lang].get(category, "")  # type: ignore[union-attr]
+    lang = language if has("reply.emergency", language) else DEFAULT_LOCALE
+    lead = term("emergency_lead", category)
     body = reply_text("emergency", lang)
-    return f"{lead}\n\n{body}" if lead else body
+    return f"{render(lead, lang)}\n\n{body}" if has(lead.id, lang) else body
 
 
-_DECLINE_KIND = {
+_DECLINE_KIND: dict[str, ReplyKind] = {
     "diagnosis": "decline_diagnosis",
     "prescription": "decline_prescription",
     "dose": "decline_prescription",

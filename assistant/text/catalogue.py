@@ -90,6 +90,11 @@ def t(message_id: str, locale: str = DEFAULT_LOCALE, /, **params: Any) -> str:
     return fill(text, locale, **params)
 
 
+def has(message_id: str, locale: str) -> bool:
+    """Whether `locale` words the message itself (a reply may then say that it is in English)."""
+    return message_id in catalogue(locale).messages
+
+
 def fill(text: str, locale: str = DEFAULT_LOCALE, /, **params: Any) -> str:
     """Fills a text's placeholders as `t` does, for texts that come with their own data (the FAQ)."""
     return _Formatter(locale).vformat(text, (), params)

@@ -20,7 +20,8 @@ class Faq(BaseModel):
 
 
 def faqs(locale: str = DEFAULT_LOCALE) -> tuple[Faq, ...]:
-    return tuple(Faq(**entry) for entry in catalogue(locale).data["faq"])
+    entries = catalogue(locale).data.get("faq") or catalogue(DEFAULT_LOCALE).data["faq"]
+    return tuple(Faq(**entry) for entry in entries)
 
 
 def _normalise(question: str) -> str:

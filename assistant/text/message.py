@@ -19,7 +19,7 @@ def msg(message_id: str, **params: Any) -> Message:
     return Message(id=message_id, params=params)
 
 
-def term(family: str, code: str) -> Message:
-    """The words for one value of an enumeration the deciders name by code (a file kind, a tier): id
-    `<family>.<code>`. The catalogue test checks each family against the codes it can take."""
-    return Message(id=f"{family}.{code}")
+def term(family: str, code: str, **params: Any) -> Message:
+    """The words for one value of an enumeration the deciders name by code (a file kind, a tier, a fixed
+    reply): id `<family>.<code>`. The catalogue test checks each family against the codes it can take."""
+    return Message(id=f"{family}.{code}", params=params)
