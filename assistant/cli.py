@@ -18,6 +18,9 @@ def cmd_train(args: argparse.Namespace) -> int:
     from tools.training.train import train_member
 
     recipes = PROFILE_RECIPES[args.profile]
+    if not recipes:
+        raise ValueError(f"{args.profile} trains nothing: its members are another profile's, recalibrated by "
+                         "`ham10k calibrate` (see weights/README.md).")
     if args.member not in ("all", *recipes):
         raise ValueError(f"{args.profile} trains member(s) {', '.join(recipes)} only; its other member is shipped "
                          "unchanged from another profile (see weights/README.md).")
@@ -284,7 +287,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     train = sub.add_parser("train", help="fine-tune the default ensemble members")
     train.add_argument("--profile", choices=sorted(PROFILE_RECIPES), default="ham10k-lite-v2")
-    train.add_argument("--member", choices=["A", "B", "all"], default="all")
+    train.add_argument("--member", choices=sorted({n for r in PROFILE_RECIPES.values() for n in r}) + ["all"], default="all")
     train.add_argument("--labels", type=Path, default=DEFAULT_LABELS, help="labels.csv of the training pool")
     train.add_argument("--split", type=Path, default=PROJECT_ROOT / "weights" / "split.csv",
                        help="saved split (image ids); created on first use")

@@ -23,7 +23,7 @@ from tools.catalogue import catalogue
 from tools.checkpoints import file_identity, load_into, verify_sha256
 from tools.devices import bf16_is_native, pick_device
 from tools.intake import CheckedImage
-from tools.manifest import Backend, BackendChoice, MemberSpec, Precision, PrecisionChoice, ProfileSpec
+from tools.manifest import Backend, BackendChoice, MemberSpec, Precision, PrecisionChoice, PriorCorrection, ProfileSpec
 from tools.ood import OODGate, channel_stats
 from tools.preprocess import prepare
 from tools.result import ClassificationResult, ImageInfo, MemberResult, OODVerdict, Timings, Uncertainty
@@ -134,6 +134,25 @@ def combine(member_probs: torch.Tensor, weights: list[float]) -> torch.Tensor:
     return (member_probs * (w / w.sum())[:, None, None]).sum(0)
 
 
+def correct_priors(probs: torch.Tensor, correction: PriorCorrection | None) -> torch.Tensor:
+    """...K probabilities -> the same with log p - tau * log prior, renormalised (none: unchanged)."""
+    if correction is None or correction.tau == 0:
+        return probs
+    log_prior = torch.tensor(correction.priors, dtype=probs.dtype).log()
+    return (probs.clamp_min(1e-12).log() - correction.tau * log_prior).softmax(-1)
+
+
+def ensemble_probabilities(member_probs: torch.Tensor, weights: list[float],
+                           correction: PriorCorrection | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """MNK calibrated member probabilities -> (MNK as shown per member, NK the ensemble's): the one place the
+    profile's prior correction and its temperature are applied, for the app, the API, the CLI and evaluation."""
+    member_probs = correct_priors(member_probs, correction)
+    probs = combine(member_probs, weights)
+    if correction is not None and correction.temperature != 1.0:
+        probs = (probs.clamp_min(1e-12).log() / correction.temperature).softmax(-1)
+    return member_probs, probs
+
+
 Outcome = ClassificationResult | Exception  # per image of a batch: its result, or what failed it
 
 
@@ -206,8 +225,9 @@ class Ensemble:
             return outcomes  # type: ignore[return-value]
         inferred = time.perf_counter()
 
-        member_probs = torch.stack([m.probabilities(logits) for m, (logits, _) in zip(self.members, outputs)])
-        probs = combine(member_probs, [m.spec.weight for m in self.members])
+        member_probs, probs = ensemble_probabilities(
+            torch.stack([m.probabilities(logits) for m, (logits, _) in zip(self.members, outputs)]),
+            [m.spec.weight for m in self.members], self.profile.prior_correction)
         for row, i in enumerate(ok):
             try:
                 verdict = OODVerdict(checked=False)

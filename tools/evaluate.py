@@ -9,7 +9,7 @@ import torch
 from tqdm import tqdm
 
 from tools.catalogue import catalogue
-from tools.classifier import Ensemble, Member, combine, probabilities
+from tools.classifier import Ensemble, Member, ensemble_probabilities, probabilities
 from tools.intake import load_image_file
 from tools.manifest import TriagePolicy
 from tools.metrics import bootstrap_intervals, summary
@@ -53,11 +53,13 @@ def evaluate(ensemble: Ensemble, rows: list[dict[str, str]], batch_size: int = 3
     y = np.array([cat.by_dx(r["dx"]).index for r in rows])
     out = infer(ensemble.members, [r["path"] for r in rows], batch_size, desc="evaluating")
     weights = [m.spec.weight for m in ensemble.members]
-    per_member = {
-        "tta": [probabilities(lg, m.spec.temperature) for m, lg in zip(ensemble.members, out.logits)],
-        "no_tta": [probabilities(lg[:, :1], m.spec.temperature) for m, lg in zip(ensemble.members, out.logits)],
-    }
-    shown = combine(torch.stack(per_member["tta"]), weights)
+    correction = ensemble.profile.prior_correction
+    per_member, combined = {}, {}
+    for mode, views in (("tta", None), ("no_tta", 1)):
+        raw = torch.stack([probabilities(lg[:, :views], m.spec.temperature) for m, lg in zip(ensemble.members, out.logits)])
+        members, combined[mode] = ensemble_probabilities(raw, weights, correction)
+        per_member[mode] = list(members)
+    shown = combined["tta"]
     report = {"profile": ensemble.profile.id, **metrics(shown, y)}
     report["bootstrap_95"] = bootstrap_intervals(shown.numpy(), y, len(cat.classes))
     try:
@@ -66,12 +68,15 @@ def evaluate(ensemble: Ensemble, rows: list[dict[str, str]], batch_size: int = 3
         report["challenge_scorer"] = challenge_score([r["image_id"] for r in rows], shown.numpy(), y)
     except ImportError:  # the scorer is a dev extra
         report["challenge_scorer"] = None
-    variants = {"ensemble_no_tta": metrics(combine(torch.stack(per_member["no_tta"]), weights), y)}
+    variants = {"ensemble_no_tta": metrics(combined["no_tta"], y)}
     for mode, probs in per_member.items():
         for member, p in zip(ensemble.members, probs):
             variants[f"member_{member.spec.name}_{mode}"] = metrics(p, y)
     report["variants"] = variants
-    report["triage"] = triage_rates(combine(torch.stack(per_member["tta"]), weights), y, ensemble.profile.triage)
+    report["triage"] = triage_rates(shown, y, ensemble.profile.triage)
+    report["operating_points"] = operating_points(shown.numpy(), y, sorted(
+        {round(float(t), 2) for t in np.arange(0.05, 0.505, 0.01)} | {ensemble.profile.triage.melanoma_escalation}))
+    report["melanoma_escalation"] = ensemble.profile.triage.melanoma_escalation
     report["targets"] = target_check(report)
     if ensemble.ood:
         scores = ensemble.ood.scores(out.features[ensemble.ood_member_index])
@@ -118,6 +123,35 @@ def triage_rates(probs: torch.Tensor, y: np.ndarray, policy: TriagePolicy) -> di
     }
 
 
+def operating_points(probs: np.ndarray, y: np.ndarray, thresholds=None) -> list[dict]:
+    """The urgent flag's curve: per melanoma-escalation threshold, the share of melanomas flagged urgent (the top
+    class is melanoma, or its probability reaches the threshold) against the share of benign lesions flagged."""
+    cat = catalogue()
+    mel_index = cat.by_dx("mel").index
+    mel = y == mel_index
+    benign = ~np.isin(y, [c.index for c in cat.classes if c.malignant])
+    top_is_mel = probs.argmax(1) == mel_index
+    rows = []
+    for t in np.round(np.arange(0.05, 0.505, 0.01), 2) if thresholds is None else thresholds:
+        flagged = top_is_mel | (probs[:, mel_index] >= t)
+        rows.append({"threshold": float(t),
+                     "melanoma_flagged_urgent": float(flagged[mel].mean()) if mel.any() else None,
+                     "benign_flagged_urgent": float(flagged[benign].mean()) if benign.any() else None})
+    return rows
+
+
+def curve_table(points: list[dict], shipped: float | None = None, every: float = 0.05) -> list[str]:
+    """The curve at round thresholds, plus the profile's own threshold (marked)."""
+    lines = [f"{'melanoma threshold':<22}{'melanomas urgent':>18}{'benign urgent':>16}"]
+    for p in points:
+        t = p["threshold"]
+        own = shipped is not None and abs(t - shipped) < 1e-9
+        if own or abs(t / every - round(t / every)) < 1e-6:
+            lines.append(f"{t:<22.2f}{p['melanoma_flagged_urgent'] or 0:>18.3f}{p['benign_flagged_urgent'] or 0:>16.3f}"
+                         + ("   <- this profile" if own else ""))
+    return lines
+
+
 def headline_table(report: dict) -> str:
     keys = ["balanced_accuracy", "accuracy", "macro_f1", "melanoma_recall", "ece", "auroc_melanoma_vs_rest",
             "auroc_malignant_vs_benign"]
@@ -137,6 +171,9 @@ def headline_table(report: dict) -> str:
     if report.get("challenge_scorer"):
         cs = report["challenge_scorer"]
         lines.append(f"{'ISIC scorer: balanced accuracy':<36}{cs['balanced_accuracy']:>8.3f}   macro AUC {cs['macro_auc']:.3f}")
+    if report.get("operating_points"):
+        lines.append("")
+        lines += curve_table(report["operating_points"], report.get("melanoma_escalation"))
     lines.append("")
     lines.append(f"{'screening target':<36}{'measured':>9}{'target':>10}")
     for t in report.get("targets", []):

@@ -65,6 +65,24 @@ class TriagePolicy(BaseModel):
     low_confidence: float = 0.60
 
 
+class PriorCorrection(BaseModel):
+    """Post-hoc logit adjustment: each member's view-averaged log-probabilities minus tau times the log of the
+    training split's class shares, so decisions lean toward the rarer (and more dangerous) classes; then one
+    temperature on the combined probabilities, refitted after the correction (it never changes the top class).
+    Fitted on the calibration split (tools/training/choose.py)."""
+
+    model_config = ConfigDict(frozen=True)
+    priors: list[float] = Field(description="training split's class shares, in catalogue order")
+    tau: float = Field(ge=0)
+    temperature: float = Field(default=1.0, gt=0)
+
+    @model_validator(mode="after")
+    def _one_prior_per_class(self) -> PriorCorrection:
+        if len(self.priors) != len(catalogue().labels) or min(self.priors) <= 0:
+            raise ValueError(f"prior_correction needs {len(catalogue().labels)} positive class shares")
+        return self
+
+
 class OODSpec(BaseModel):
     model_config = ConfigDict(frozen=True)
     member: str
@@ -81,6 +99,7 @@ class ProfileSpec(BaseModel):
     members: list[MemberSpec]
     triage: TriagePolicy = TriagePolicy()
     ood: OODSpec | None = None
+    prior_correction: PriorCorrection | None = None  # None: the members' calibrated probabilities as they are
     # bf16 only where measured to hold against fp32 on the holdout split (top-1 agreement >= 99.5%,
     # probabilities within 0.01: benchmarks/pipeline.py); INFERENCE_PRECISION overrides it.
     precision: Precision = "fp32"

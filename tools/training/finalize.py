@@ -16,16 +16,17 @@ from pydantic import BaseModel
 
 from tools.catalogue import catalogue
 from tools.checkpoints import load_into, sha256_file
-from tools.classifier import Member, build_model, combine, probabilities
-from tools.metrics import summary
-from tools.evaluate import infer
-from tools.manifest import MemberSpec, OODSpec, ProfileSpec, TriagePolicy, View, resolve_profile
+from tools.classifier import Member, build_model, combine, ensemble_probabilities, probabilities
+from tools.metrics import ece, summary
+from tools.evaluate import infer, operating_points
+from tools.manifest import MemberSpec, OODSpec, PriorCorrection, ProfileSpec, TriagePolicy, View, resolve_profile
 from tools.ood import OODGate
 from tools.preprocess import VIEWS, prepare
 from tools.training.backbones import LITE_MEAN, LITE_STD
 from tools.training.data import load_or_make_split, read_labels
 from tools.training.nonskin import all_non_skin
-from tools.training.recipes import Recipe
+from tools.training.choose import choose, fit_ensemble_temperature, fit_tau, member_probabilities, training_priors
+from tools.training.recipes import PROFILE_RECIPES, Recipe
 
 class Shipping(BaseModel):
     """What `ham10k calibrate` produces for one profile."""
@@ -39,6 +40,9 @@ class Shipping(BaseModel):
     report_file: str
     # Members shipped unchanged from another profile (same file), by name: recalibrated here with the rest.
     reused: dict[str, str] = {}
+    # The post-hoc choices of tools/training/choose.py: views then member weights held to the bootstrap noise,
+    # a prior correction with its temperature. False: the view set with the best balanced accuracy, equal weights.
+    post_hoc: bool = False
 
 
 V2_VIEW_SETS: list[list[View]] = [
@@ -63,6 +67,18 @@ SHIPPING = {
                     "temperature-scaled, TTA views chosen on the calibration split, with an out-of-distribution gate. "
                     "See weights/README.md.",
         reused={"A": "ham10k-lite-v1"}, view_sets=V2_VIEW_SETS, mel_sensitivity=0.92),
+    "ham10k-lite-v1.1": Shipping(
+        profile="ham10k-lite-v1.1", file_prefix="ham10k_lite", report_file="calibration_v1.1.json",
+        description="v1's two EfficientNet-Lite members with the post-hoc choices made on the calibration split: "
+                    "the TTA views and member weights held to the bootstrap noise, a prior (logit) correction toward "
+                    "the rarer classes, recalibrated, and the urgent flag's operating point. See weights/README.md.",
+        reused={"A": "ham10k-lite-v1", "B": "ham10k-lite-v1"}, view_sets=V2_VIEW_SETS, mel_sensitivity=0.92,
+        post_hoc=True),
+    "ham10k-lite-v3": Shipping(
+        profile="ham10k-lite-v3", file_prefix="ham10k_lite_v3", report_file="calibration_v3.json",
+        description="Three EfficientNet-Lite members (lite0, lite1, lite2) trained on a lent GPU, longer and at higher "
+                    "resolution, with the post-hoc choices of v1.1. See weights/README.md.",
+        view_sets=V2_VIEW_SETS, mel_sensitivity=0.92, post_hoc=True),
 }
 ALL_VIEWS: list[View] = list(VIEWS)  # every view tools/preprocess.py knows, in its order
 OOD_QUANTILE = 0.99
@@ -167,29 +183,53 @@ def finalize(run_dir: Path, weights_dir: Path, labels_csv: Path, split_csv: Path
     calib = [r for r in rows if split[r["image_id"]] == "calibration"]
     y_cal = torch.tensor([cat.by_dx(r["dx"]).index for r in calib])
 
+    names = sorted(set(shipping.reused) | (set(PROFILE_RECIPES.get(profile_id, {})) - set(shipping.reused)))
     exported = [reuse_member(weights_dir, shipping.reused[name], name) if name in shipping.reused
-                else export_member(run_dir, name, weights_dir, shipping.file_prefix) for name in ("A", "B")]
+                else export_member(run_dir, name, weights_dir, shipping.file_prefix) for name in names]
     members = [m for _, m in exported]
     cal = infer(members, [r["path"] for r in calib], batch_size, desc="calibration split")
-    views, view_table = choose_views(cal.logits, y_cal, shipping.view_sets)
+    correction = None
+    if shipping.post_hoc:
+        priors = training_priors([cat.by_dx(r["dx"]).index for r in train], len(cat.classes))
+        chosen, tables = choose(cal.logits, y_cal, priors, shipping.view_sets)
+        views, weights = chosen.views, chosen.weights
+        _, tau_curve = fit_tau(member_probabilities(cal.logits, y_cal, views)[0], weights, y_cal, priors)
+        view_table = {"rule": "views with equal weights, then weights; the cheapest within the paired bootstrap "
+                              "noise of the best", **tables, "tau_curve": tau_curve}
+        correction = PriorCorrection(priors=priors, tau=chosen.tau)
+    else:
+        views, view_table = choose_views(cal.logits, y_cal, shipping.view_sets)
+        weights = [0.5] * len(members)
     keep = [ALL_VIEWS.index(v) for v in views]
     cal.logits = [lg[:, keep] for lg in cal.logits]
 
     report: dict = {"profile": profile_id, "calibration_images": len(calib), "tta_views": views,
                     "tta_choice": view_table, "members": {}}
     specs = []
-    for (spec, member), logits in zip(exported, cal.logits):
+    for (spec, member), logits, weight in zip(exported, cal.logits, weights):
         spec = spec.model_copy(update={"tta_views": views})
         t = fit_temperature(logits, y_cal)
-        report["members"][spec.name] = {"temperature": t, "nll_before": nll(logits, y_cal, 1.0),
+        report["members"][spec.name] = {"temperature": t, "weight": weight, "nll_before": nll(logits, y_cal, 1.0),
                                         "nll_after": nll(logits, y_cal, t)}
-        spec = spec.model_copy(update={"temperature": t})
+        spec = spec.model_copy(update={"temperature": t, "weight": weight})
         member.spec = spec
         specs.append(spec)
-    probs = combine(torch.stack([m.probabilities(lg) for m, lg in zip(members, cal.logits)]), [s.weight for s in specs])
+    member_probs = torch.stack([m.probabilities(lg) for m, lg in zip(members, cal.logits)])
+    if correction is not None:
+        _, corrected = ensemble_probabilities(member_probs, weights, correction)
+        correction = correction.model_copy(update={"temperature": fit_ensemble_temperature(corrected, y_cal)})
+        report["prior_correction"] = correction.model_dump() | {
+            "ece_before": ece(corrected.numpy(), y_cal.numpy()),
+            "ece_after": ece(ensemble_probabilities(member_probs, weights, correction)[1].numpy(), y_cal.numpy())}
+    _, probs = ensemble_probabilities(member_probs, weights, correction)
     policy, report["triage"] = choose_triage(probs.numpy(), y_cal.numpy(), shipping.mel_sensitivity,
                                              shipping.malignant_sensitivity)
+    report["operating_points"] = operating_points(probs.numpy(), y_cal.numpy())
 
+    if OOD_MEMBER in shipping.reused:  # the same member, the same identity view: its profile's gate as it is
+        ood = resolve_profile(weights_dir, shipping.reused[OOD_MEMBER]).ood
+        report["ood"] = {"reused_from": shipping.reused[OOD_MEMBER], "threshold": ood.threshold}
+        return write_profile(weights_dir, shipping, specs, policy, ood, correction, make_default, report)
     # OOD gate on member A's intermediate features: Gaussians fitted on training images, scales and
     # threshold from the calibration split.
     train_out = infer(members[:1], [r["path"] for r in train], batch_size, desc="training features (OOD)", tta=False)
@@ -209,16 +249,21 @@ def finalize(run_dir: Path, weights_dir: Path, labels_csv: Path, split_csv: Path
         "non_skin_rejected": float((ns_scores > gate.threshold).float().mean()),
         "non_skin_scores": {name: round(float(s), 2) for (name, _), s in zip(non_skin, ns_scores)},
     }
-    profile = ProfileSpec(
-        id=profile_id, description=shipping.description, members=specs, triage=policy,
-        ood=OODSpec(member=OOD_MEMBER, layers=OOD_LAYERS, file=ood_file.name, sha256=sha256_file(ood_file),
-                    threshold=round(gate.threshold, 4)),
-    )
+    ood = OODSpec(member=OOD_MEMBER, layers=OOD_LAYERS, file=ood_file.name, sha256=sha256_file(ood_file),
+                  threshold=round(gate.threshold, 4))
+    return write_profile(weights_dir, shipping, specs, policy, ood, correction, make_default, report)
+
+
+def write_profile(weights_dir: Path, shipping: Shipping, specs: list[MemberSpec], policy: TriagePolicy, ood: OODSpec,
+                  correction: PriorCorrection | None, make_default: bool, report: dict) -> dict:
+    profile_id = shipping.profile
+    profile = ProfileSpec(id=profile_id, description=shipping.description, members=specs, triage=policy, ood=ood,
+                          prior_correction=correction)
     manifest_path = weights_dir / "manifest.json"
     manifest = json.loads(manifest_path.read_text())
     if make_default:
         manifest["default_profile"] = profile_id
-    manifest["profiles"][profile_id] = profile.model_dump(mode="json", exclude={"id", "search_dirs"})
+    manifest["profiles"][profile_id] = profile.model_dump(mode="json", exclude={"id", "search_dirs"}, exclude_none=True)
     manifest_path.write_text(json.dumps(manifest, indent=2) + "\n")
     (weights_dir / shipping.report_file).write_text(json.dumps(report, indent=2) + "\n")
     return report

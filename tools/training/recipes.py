@@ -88,7 +88,6 @@ RECIPES_V2 = {
 # The second-cycle candidate (member B only; member A is v1's), measured once on the holdout and not shipped.
 RECIPES_V2_CYCLE2 = {"B": RECIPES_V2_TRIED["B"]}
 
-PROFILE_RECIPES_CPU = {"ham10k-lite-v1": RECIPES_V1, "ham10k-lite-v2": RECIPES_V2, "ham10k-lite-v2-cycle2": RECIPES_V2_CYCLE2}
 
 # For an accelerator (one lent H200, minutes of it): v1's two recipes as Recipe.for_device scales them there
 # (three times the epochs, 32 px more, batches of 64: A 30 epochs at 224 px, B 27 at 240) with EMA weights,
@@ -103,4 +102,6 @@ RECIPES_GPU = {
 RECIPES_V1_AS_IS = {name: r.model_copy(update={"name": f"v1{name}", "scale_on_accelerator": False})
                     for name, r in RECIPES_V1.items()}
 
-PROFILE_RECIPES = PROFILE_RECIPES_CPU | {"ham10k-lite-v3": RECIPES_GPU}
+# v1.1 trains nothing: v1's members with the post-hoc choices made on the calibration split (`ham10k calibrate`).
+PROFILE_RECIPES = {"ham10k-lite-v1": RECIPES_V1, "ham10k-lite-v1.1": {}, "ham10k-lite-v2": RECIPES_V2,
+                   "ham10k-lite-v2-cycle2": RECIPES_V2_CYCLE2, "ham10k-lite-v3": RECIPES_GPU}
