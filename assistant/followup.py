@@ -218,13 +218,10 @@ def _fill(key: str, number: int, result: ClassificationResult, **extra: str) -> 
 
 def _result_line(number: int, result: ClassificationResult) -> str:
     if result.status != "ok":
-        return f"- **Image {number}:** not a close-up of a skin spot, so no screening result."
+        return t("curated.result_line_not_a_lesion", number=number)
     v = facts(result)
-    return (
-        f"- **Image {number}:** closest match **{v['display_name']}** at {v['confidence_pct']} "
-        f"({v['confidence_band']} confidence); types needing a doctor's attention {v['malignant_pct']}; "
-        f"urgency **{v['tier_title']}**."
-    )
+    return t("curated.result_line", number=number, display_name=v["display_name"], confidence_pct=v["confidence_pct"],
+             confidence_band=v["confidence_band"], malignant_pct=v["malignant_pct"], tier_title=v["tier_title"])
 
 
 def _percent_part(question: str, number: int, result: ClassificationResult) -> str:
@@ -234,11 +231,11 @@ def _percent_part(question: str, number: int, result: ClassificationResult) -> s
         asked = round(float(raw.replace(",", ".")))
         owners = [cat.by_label(label).display_name for label, p in result.top(len(result.probabilities)) if round(p * 100) == asked]
         if owners:
-            parts.append(f"In image {number}, {asked}% is the share for **{' and '.join(owners)}**.")
+            parts.append(t("curated.percent_owners", number=number, asked=asked, owners=owners))
         elif round(result.malignant_probability * 100) == asked:
-            parts.append(f"In image {number}, {asked}% is the combined share of the types that need a doctor's attention.")
+            parts.append(t("curated.percent_malignant", number=number, asked=asked))
         else:
-            parts.append(f"I don't see {asked}% in the result for image {number}; its numbers are listed above.")
+            parts.append(t("curated.percent_unknown", number=number, asked=asked))
     if result.uncertainty.low_confidence:
         parts.append(_snippets()["low_confidence"])
     return "\n\n".join(parts)
@@ -279,7 +276,7 @@ def _report_section(report: Report | None, number: int) -> str | None:
         return None
     for s in report.sections:
         if s.number == number:
-            return f"**From your report ({s.number}. {s.title}):**\n\n{s.body}"
+            return t("curated.report_section", number=s.number, title=s.title) + "\n\n" + s.body
     return None
 
 

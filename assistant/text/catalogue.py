@@ -1,7 +1,7 @@
 """The one loader of the words a user reads: `t(message_id, locale, **params)` over one catalogue per
 locale (locales/<locale>/messages.toml). Placeholders are named, `{name}` or `{name:spec}`; the spec
 says how Babel writes the number for the locale: `percent`, `filesize`, or a Babel number pattern
-(`0.#`). Nested TOML tables give dotted ids (`[intake] empty` is `intake.empty`); lists (the FAQ) are
+(`0.#`); `list` joins a list of words ("A and B"). Nested TOML tables give dotted ids (`[intake] empty` is `intake.empty`); lists (the FAQ) are
 data read by their own loaders."""
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from babel.lists import format_list
 from babel.numbers import format_decimal, format_percent
 from pydantic import BaseModel, ConfigDict
 
@@ -20,6 +21,9 @@ from assistant.text.message import Message
 
 DEFAULT_LOCALE = "en"
 LOCALES_DIR = Path(__file__).with_name("locales")
+# The English catalogue is British English (colour, analysed): lists without a serial comma, as the
+# prompts and standard texts write them ("A, B and C").
+_BABEL_LOCALE = {"en": "en_GB"}
 # File sizes: (bytes at which the unit starts, its message id), largest first.
 _SIZE_UNITS = ((1024 * 1024, "units.megabytes"), (1024, "units.kilobytes"), (0, "units.bytes"))
 
@@ -66,19 +70,21 @@ def _exact(value: Any) -> Any:
 
 class _Formatter(string.Formatter):
     def __init__(self, locale: str) -> None:
-        self.locale = locale
+        self.locale, self.babel = locale, _BABEL_LOCALE.get(locale, locale)
 
     def format_field(self, value: Any, spec: str) -> str:
         if isinstance(value, Message):
             return render(value, self.locale)
         if spec == "percent":
             # Scaled by 100 in float first, as "{:.0%}" does, so halves round as they always did.
-            return format_percent(Decimal(value * 100).scaleb(-2), locale=self.locale)
+            return format_percent(Decimal(value * 100).scaleb(-2), locale=self.babel)
+        if spec == "list":
+            return format_list([self.format_field(v, "") for v in value], locale=self.babel)
         if spec == "filesize":
             start, unit = next((s, u) for s, u in _SIZE_UNITS if value >= s)
             return t(unit, self.locale, n=value / start if start else value)
         if spec:
-            return format_decimal(_exact(value), format=spec, locale=self.locale)
+            return format_decimal(_exact(value), format=spec, locale=self.babel)
         return format(value)
 
 

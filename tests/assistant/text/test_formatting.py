@@ -67,3 +67,10 @@ def test_starter_answers_are_filled() -> None:
     assert answer is not None and "up to 7 MB" in answer and "{" not in answer
     assert "- **Urgent**: " in faq_answer("what do the urgency levels mean", max_image_mb=7)
     assert faq_answer("What images work best for a melanoma?", max_image_mb=7) is None
+
+
+def test_lists_are_joined_for_the_locale() -> None:
+    assert fill("{x:list}", x=["Melanoma"]) == "Melanoma"
+    assert fill("{x:list}", x=["Melanoma", "Dermatofibroma"]) == "Melanoma and Dermatofibroma"
+    assert fill("{x:list}", x=["A", "B", "C"]) == "A, B and C", "British English, as the standard texts write"
+    assert fill("{x:list}", "de", x=["A", "B"]) == "A und B"
