@@ -26,6 +26,17 @@ class ToolFinished(BaseModel):
     ok: bool
 
 
+class CardLabels(BaseModel):
+    """The card's own words, rendered for the chat's locale: the component holds no text of its own."""
+
+    eyebrow: str  # "Closest match · image 2"
+    percent: str  # the confidence as the locale writes a percentage
+    match: str  # what follows the percentage: "match · high confidence"
+    urgency: str  # "Urgency: Urgent"
+    why: str  # "Why: " and the triage reason
+    footer: str  # the disclaimer under the card
+
+
 class ResultCard(BaseModel):
     """The headline of one analysis: what a clinic would print on a card."""
 
@@ -43,6 +54,7 @@ class ResultCard(BaseModel):
     description: str
     low_confidence: bool
     caution: str = ""  # when the probabilities raised the urgency above the closest match's usual level
+    labels: CardLabels
 
 
 class ChartBar(BaseModel):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import base64
 
-from assistant.events import ChartBar, Heatmap, ProbabilityChart, ResultCard
-from assistant.text import t
+from assistant.events import CardLabels, ChartBar, Heatmap, ProbabilityChart, ResultCard
+from assistant.text import t, term
 from tools.catalogue import catalogue
 from tools.result import ClassificationResult
 
@@ -28,6 +28,14 @@ def result_card(number: int, result: ClassificationResult) -> ResultCard:
         description=result.description,
         low_confidence=result.uncertainty.low_confidence,
         caution=t("chat.card_raised", tier_title=result.triage.title) if raised else "",
+        labels=CardLabels(
+            eyebrow=t("card.eyebrow", number=number),
+            percent=t("card.percent", confidence=result.confidence),
+            match=t("card.match", band=term("confidence_band", result.confidence_band)),
+            urgency=t("card.urgency", tier_title=result.triage.title),
+            why=t("card.why", reason=result.triage.reason),
+            footer=t("card.footer"),
+        ),
     )
 
 

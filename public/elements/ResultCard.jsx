@@ -1,5 +1,6 @@
-// The headline of one screening result (props: assistant/events.py ResultCard). Inline styles on the
-// theme's CSS variables: Chainlit's Tailwind build only has the classes its own UI uses.
+// The headline of one screening result (props: assistant/events.py ResultCard). Every word comes in the
+// props, rendered by the text package (props.labels: the card's own words). Inline styles on the theme's
+// CSS variables: Chainlit's Tailwind build only has the classes its own UI uses.
 const TIERS = {
   urgent: { colour: "#c2410c", tint: "rgba(194, 65, 12, 0.10)" },
   high: { colour: "#d97706", tint: "rgba(217, 119, 6, 0.11)" },
@@ -27,7 +28,7 @@ export default function ResultCard() {
     >
       <div style={{ padding: "14px 18px 12px" }}>
         <div style={{ fontSize: 12, letterSpacing: "0.06em", textTransform: "uppercase", color: muted }}>
-          Closest match · image {props.image_number}
+          {props.labels.eyebrow}
         </div>
         <div style={{ ...headline, marginTop: 2 }}>
           <div className="ham-result-name" style={{ fontSize: 22, fontWeight: 650, lineHeight: 1.25 }}>
@@ -35,9 +36,9 @@ export default function ResultCard() {
           </div>
           <div style={{ fontSize: 14, color: muted }}>
             <span style={{ fontSize: 18, fontWeight: 650, color: "hsl(var(--foreground))" }}>
-              {props.confidence_pct}%
+              {props.labels.percent}
             </span>{" "}
-            match · {props.confidence_band} confidence
+            {props.labels.match}
           </div>
         </div>
         <p style={{ margin: "8px 0 0", fontSize: 15, lineHeight: 1.5 }}>{props.description}</p>
@@ -67,13 +68,13 @@ export default function ResultCard() {
             letterSpacing: "0.02em",
           }}
         >
-          Urgency: {props.tier_title}
+          {props.labels.urgency}
         </span>
         <div style={{ marginTop: 8, fontWeight: 600, fontSize: 15, lineHeight: 1.45 }}>{props.action}</div>
-        <div style={{ marginTop: 4, fontSize: 14, lineHeight: 1.45, color: muted }}>Why: {props.reason}</div>
+        <div style={{ marginTop: 4, fontSize: 14, lineHeight: 1.45, color: muted }}>{props.labels.why}</div>
       </div>
       <div style={{ padding: "8px 18px", fontSize: 12, color: muted, borderTop: "1px solid hsl(var(--border))" }}>
-        Screening result only, not a diagnosis. Only a clinician who examines the spot can say what it is.
+        {props.labels.footer}
       </div>
     </div>
   );

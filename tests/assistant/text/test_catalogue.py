@@ -18,6 +18,7 @@ from assistant.text import DEFAULT_LOCALE, catalogue, placeholders
 from assistant.text.catalogue import _SIZE_UNITS, LOCALES_DIR
 from tools.catalogue import catalogue as classes
 from tools.intake import KINDS
+from tools.result import ClassificationResult
 
 ROOT = Path(__file__).resolve().parents[3]
 SOURCES = ("assistant", "tools")
@@ -29,6 +30,7 @@ FAMILIES = {
     "llm_failed": get_args(FailureKind),
     "reply": get_args(ReplyKind),
     "emergency_lead": EMERGENCY_CATEGORIES,
+    "confidence_band": get_args(ClassificationResult.model_fields["confidence_band"].annotation),
     **{family: classes().dx_codes for family in ("lesion_name", "lesion_in_sentence", "lesion_description")},
     **{family: list(classes().tiers) for family in ("tier_title", "tier_action")},
 }
