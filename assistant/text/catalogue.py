@@ -1,8 +1,8 @@
 """The one loader of the words a user reads: `t(message_id, locale, **params)` over one catalogue per
-locale (locales/<locale>/messages.toml). Placeholders are named, `{name}` or `{name:spec}`; the spec
-says how Babel writes the number for the locale: `percent`, `filesize`, or a Babel number pattern
-(`0.#`); `list` joins a list of words ("A and B"). Nested TOML tables give dotted ids (`[intake] empty` is `intake.empty`); lists (the FAQ) are
-data read by their own loaders."""
+locale (locales/<locale>/messages.toml). Placeholders are named, `{name}` or `{name:spec}`; the spec says
+how Babel writes the value for the locale: `percent`, `filesize`, a Babel number pattern (`0.#`), or
+`list` ("A, B and C"). Nested TOML tables give dotted ids (`[intake] empty` is `intake.empty`); arrays
+(the FAQ) are data, read by their own loaders. Any id a locale lacks is read in English."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ LOCALES_DIR = Path(__file__).with_name("locales")
 # prompts and standard texts write them ("A, B and C").
 _BABEL_LOCALE = {"en": "en_GB"}
 # File sizes: (bytes at which the unit starts, its message id), largest first.
-_SIZE_UNITS = ((1024 * 1024, "units.megabytes"), (1024, "units.kilobytes"), (0, "units.bytes"))
+SIZE_UNITS = ((1024 * 1024, "units.megabytes"), (1024, "units.kilobytes"), (0, "units.bytes"))
 
 
 class Catalogue(BaseModel):
@@ -47,10 +47,10 @@ def _flatten(table: dict, prefix: str, messages: dict[str, str], data: dict[str,
 
 @cache
 def catalogue(locale: str = DEFAULT_LOCALE) -> Catalogue:
-    """A locale's messages and data. A locale without its own file reads the default one."""
+    """A locale's own messages and data (none for a locale without a file: all its words are English)."""
     path = LOCALES_DIR / locale / "messages.toml"
     if not path.is_file():
-        return catalogue(DEFAULT_LOCALE).model_copy(update={"locale": locale})
+        return Catalogue(locale=locale, messages={}, data={})
     messages: dict[str, str] = {}
     data: dict[str, Any] = {}
     _flatten(tomllib.loads(path.read_text(encoding="utf-8")), "", messages, data)
@@ -81,7 +81,7 @@ class _Formatter(string.Formatter):
         if spec == "list":
             return format_list([self.format_field(v, "") for v in value], locale=self.babel)
         if spec == "filesize":
-            start, unit = next((s, u) for s, u in _SIZE_UNITS if value >= s)
+            start, unit = next((s, u) for s, u in SIZE_UNITS if value >= s)
             return t(unit, self.locale, n=value / start if start else value)
         if spec:
             return format_decimal(_exact(value), format=spec, locale=self.babel)

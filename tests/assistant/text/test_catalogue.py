@@ -15,7 +15,7 @@ from assistant.lexicon import LANGUAGES
 from assistant.llm import FailureKind
 from assistant.safety import ViolationKind
 from assistant.text import DEFAULT_LOCALE, catalogue, placeholders
-from assistant.text.catalogue import _SIZE_UNITS, LOCALES_DIR
+from assistant.text.catalogue import LOCALES_DIR, SIZE_UNITS
 from tools.catalogue import catalogue as classes
 from tools.intake import KINDS
 from tools.result import ClassificationResult
@@ -36,7 +36,7 @@ FAMILIES = {
 }
 # Ids picked by value rather than named by a literal: each with the placeholders it must have.
 DYNAMIC = {f"{family}.{code}": set() for family, codes in FAMILIES.items() for code in codes} | {
-    unit: {"n"} for _, unit in _SIZE_UNITS} | {"reply.no_image": {"max_mb"}}
+    unit: {"n"} for _, unit in SIZE_UNITS} | {"reply.no_image": {"max_mb"}}
 # What every locale must word itself: a crisis reply in English may not be understood in time.
 EVERY_LOCALE = {"reply.english_only", "reply.emergency", "reply.self_harm"} | {
     f"emergency_lead.{c}" for c in EMERGENCY_CATEGORIES}

@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from assistant.text import Message, msg, render, t
+from assistant.text import Message, has, msg, render, t
 from assistant.text.catalogue import fill
 from assistant.text.faq import faq_answer
 
@@ -48,8 +48,10 @@ def test_numbers_follow_the_locale() -> None:
     assert fill("{x:0.#}", "de", x=1.5) == "1,5"
 
 
-def test_a_locale_without_a_catalogue_reads_english_words_with_its_own_numbers() -> None:
+def test_a_locale_reads_english_for_the_words_it_lacks_with_its_own_numbers() -> None:
     assert t("chat.tool_done", "de", seconds=1.5) == "Photo checked in 1,5 s"
+    assert t("chat.tool_done", "nl", seconds=1.5) == "Photo checked in 1,5 s", "no catalogue at all"
+    assert has("reply.emergency", "de") and not has("chat.tool_done", "de") and not has("reply.emergency", "nl")
 
 
 def test_messages_nest_and_render() -> None:
