@@ -154,7 +154,7 @@ class Conversation:
             return
         except Exception:
             log.exception("analysis of an attachment failed")
-            yield self._tool_failed(step_id, started, "internal error")
+            yield self._tool_failed(step_id, started, t("chat.tool_internal_error"))
             yield self._say(t("chat.analysis_failed", name=name))
             return
         elapsed = (time.perf_counter() - started) * 1000
