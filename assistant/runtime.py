@@ -6,7 +6,6 @@ import threading
 
 from assistant.settings import Settings, get_settings
 from tools.allocator import keep_freed_memory
-from tools.batching import BatchPolicy
 from tools.classifier import Ensemble
 from tools.intake import IntakeLimits
 from tools.manifest import ProfileSpec, resolve_profile
@@ -30,8 +29,9 @@ def get_ensemble() -> Ensemble:
     with _lock:  # two sessions arriving together must not load the weights twice
         if _ensemble is None:
             s = get_settings()
+            window_s = None if s.batch_window_ms is None else s.batch_window_ms / 1000
             _ensemble = Ensemble.load(active_profile(s), s.device, s.inference_precision,
-                                      BatchPolicy(s.batch_window_ms / 1000, s.batch_max_images), s.inference_backend)
+                                      (window_s, s.batch_max_images), s.inference_backend)
             # Tuned after loading: the load's transient fp32 copies go back to the OS instead of staying mapped.
             keep_freed_memory()
         return _ensemble

@@ -13,7 +13,6 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from tools.batching import BatchPolicy
 from tools.manifest import BackendChoice, PrecisionChoice
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
@@ -42,10 +41,11 @@ class Settings(BaseSettings):
         "auto", description="Where the members' bodies run: 'auto' follows the profile's declared backend (OpenVINO "
         "for the manifest's profiles: fp32, same outputs, faster on a CPU; PyTorch for the seed pair), PyTorch on "
         "a GPU or in bf16; 'torch' or 'openvino' to force one.")
-    batch_window_ms: float = Field(BatchPolicy.window_s * 1000, ge=0, description="How long an analysis waits for other chats' photos to "
-                                   "share its forward pass.")
-    batch_max_images: int = Field(BatchPolicy.max_items, ge=1, description="Most analyses in one forward pass: bounds the activations "
-                                  "held at once (memory); larger batches gain little on a CPU.")
+    batch_window_ms: float | None = Field(None, ge=0, description="How long an analysis waits for other chats' photos to "
+                                          "share its forward pass; unset: the backend's measured default (tools/batching.py).")
+    batch_max_images: int | None = Field(None, ge=1, description="Most analyses in one forward pass: bounds the activations "
+                                         "held at once (memory); unset: the backend's measured default (1 with OpenVINO, "
+                                         "4 with PyTorch).")
     hf_repo: str = "huseyincavus/ham10k_platform"
 
     # Image intake limits

@@ -253,7 +253,8 @@ def child(args: dict) -> dict:
 
     out["concurrency"] = []
     for n in args["sessions"]:
-        for mode, p in (("one at a time", BatchPolicy(0.0, 1)), ("micro-batched", policy)):
+        default = f"default ({policy.max_items} max)" if policy.max_items > 1 else "default (alone)"
+        for mode, p in (("one at a time", BatchPolicy(0.0, 1)), (default, policy)):
             ours.batcher.policy, ours.batcher.batch_sizes = p, []
             row = asyncio.run(concurrency(tool, data, n))
             out["concurrency"].append({"mode": mode, "largest_batch": max(ours.batcher.batch_sizes), **row})

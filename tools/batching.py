@@ -30,6 +30,20 @@ class BatchPolicy:
         if self.window_s < 0 or self.max_items < 1:
             raise ValueError(f"bad batch policy: window_s={self.window_s}, max_items={self.max_items}")
 
+    @classmethod
+    def for_backend(cls, backend: str, window_s: float | None = None, max_items: int | None = None) -> BatchPolicy:
+        """The default follows what benchmarks/pipeline.py measured for each runtime; a set value wins.
+        OpenVINO's CPU runtime already spreads one image over every core, and batches of its compiled bodies
+        lost throughput (4 sessions: 12.3 analyses/s batched against 22.9 one at a time), so it runs each
+        analysis alone. PyTorch keeps batches of up to 4: the seed pair gained a little from them on a CPU
+        (0.75 against 0.67 analyses/s for 4 sessions), and on a GPU N chats become one forward pass."""
+        default = BACKEND_DEFAULTS.get(backend, cls())
+        return cls(default.window_s if window_s is None else window_s,
+                   default.max_items if max_items is None else max_items)
+
+
+BACKEND_DEFAULTS = {"openvino": BatchPolicy(window_s=0.0, max_items=1), "torch": BatchPolicy()}
+
 
 class MicroBatcher(Generic[T, R]):
     """`await submit(item)` -> that item's result. All state lives on the event loop's thread; only

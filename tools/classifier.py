@@ -168,8 +168,9 @@ class Ensemble:
 
     @classmethod
     def load(cls, profile: ProfileSpec, device: str = "auto",
-             precision: PrecisionChoice = "auto", batching: BatchPolicy = BatchPolicy(),
+             precision: PrecisionChoice = "auto", batching: BatchPolicy | tuple[float | None, int | None] = (None, None),
              backend: BackendChoice = "auto") -> Ensemble:
+        """`batching`: a policy, or (window_s, max_items) where None takes the chosen backend's default."""
         dev = pick_device(device)
         chosen = pick_precision(precision, profile.precision, dev)
         runtime = pick_backend(backend, chosen, dev, profile.backend)
@@ -179,7 +180,8 @@ class Ensemble:
             path = profile.locate(profile.ood.file)
             verify_sha256(path, profile.ood.sha256)
             ood = OODGate.load(path, profile.ood.threshold)
-        return cls(profile, members, ood, chosen, batching, runtime)
+        policy = batching if isinstance(batching, BatchPolicy) else BatchPolicy.for_backend(runtime, *batching)
+        return cls(profile, members, ood, chosen, policy, runtime)
 
     def classify(self, checked: CheckedImage, tta: bool = True) -> ClassificationResult:
         (outcome,) = self.classify_batch([(checked, tta)])

@@ -80,7 +80,8 @@ def test_bad_policy_is_refused():
 
 @pytest.fixture(scope="module")
 def ensemble() -> Ensemble:
-    return Ensemble.load(resolve_profile(PROJECT_ROOT / "weights"), "cpu", "fp32")
+    # An explicit policy: these tests are about the batcher's mechanics, whatever the backend's default.
+    return Ensemble.load(resolve_profile(PROJECT_ROOT / "weights"), "cpu", "fp32", BatchPolicy())
 
 
 def photo(name: str) -> CheckedImage:
@@ -129,6 +130,33 @@ async def test_concurrent_analyses_share_forward_passes_and_the_loop_keeps_ticki
     assert {r.label for r in results} == {"melanocytic_nevi"}
     assert max(ensemble.batcher.batch_sizes) > 1  # they did share a forward pass
     assert worst < 0.5, f"the event loop stalled for {worst * 1000:.0f} ms"
+
+
+def test_the_default_policy_follows_the_backend_and_a_set_value_wins():
+    assert BatchPolicy.for_backend("openvino") == BatchPolicy(window_s=0.0, max_items=1)  # measured: batches lose
+    assert BatchPolicy.for_backend("torch") == BatchPolicy()
+    assert BatchPolicy.for_backend("openvino", max_items=3) == BatchPolicy(window_s=0.0, max_items=3)
+    assert BatchPolicy.for_backend("torch", window_s=0.02) == BatchPolicy(window_s=0.02, max_items=BatchPolicy().max_items)
+
+
+def test_the_apps_ensemble_takes_its_backends_default_unless_settings_set_one(monkeypatch):
+    from assistant import runtime
+    from assistant.settings import get_settings
+
+    profile = resolve_profile(PROJECT_ROOT / "weights")
+    for env, backend, expected in [({}, "openvino", BatchPolicy(0.0, 1)), ({}, "torch", BatchPolicy()),
+                                   ({"BATCH_MAX_IMAGES": "2"}, "torch", BatchPolicy(max_items=2)),
+                                   ({"BATCH_WINDOW_MS": "20"}, "torch", BatchPolicy(window_s=0.02))]:
+        for key in ("BATCH_MAX_IMAGES", "BATCH_WINDOW_MS"):
+            monkeypatch.delenv(key, raising=False)
+        for key, value in env.items():
+            monkeypatch.setenv(key, value)
+        monkeypatch.setenv("INFERENCE_BACKEND", backend)
+        get_settings.cache_clear()
+        monkeypatch.setattr(runtime, "_ensemble", None)
+        monkeypatch.setattr(runtime, "active_profile", lambda s: profile)
+        assert runtime.get_ensemble().batcher.policy == expected
+    get_settings.cache_clear()
 
 
 def test_bf16_is_declared_per_profile_and_keeps_fp32_outside(ensemble):
