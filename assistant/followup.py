@@ -47,7 +47,8 @@ from assistant.guardrails import (
 )
 from assistant.llm import ChatStream, LLMClient, LLMError, failure_kind
 from assistant.text.prompts import prompt_data, prompt_text
-from assistant.report import Report, facts
+from assistant.report import Report
+from assistant.text.result import facts
 from assistant.report import sections as report_sections
 from assistant.intents import get_router
 from assistant.safety import CHECKS, OutputContext, ViolationKind, check_answer, clean_markdown

@@ -35,7 +35,9 @@ from openai.types.chat import ChatCompletionContentPartParam, ChatCompletionMess
 from pydantic import BaseModel, ConfigDict, computed_field
 
 from assistant.llm import FailureKind, LLMClient, LLMError, failure_kind, image_part
+from assistant.text.catalogue import fill
 from assistant.text.prompts import prompt_data, prompt_text
+from assistant.text.result import facts
 from assistant.safety import OutputContext, check_output, clean_markdown, drop_sentences
 from tools.catalogue import catalogue
 from tools.result import ClassificationResult
@@ -148,43 +150,6 @@ def parse_sections(markdown: str) -> list[ParsedSection]:
         elif found:
             found[-1][1].append(line)
     return [ParsedSection(number=n, body="\n".join(lines).strip()) for n, lines in found]
-
-
-# ---------------------------------------------------------------- the result as text
-
-
-def _pct(p: float) -> str:
-    return "under 1%" if p < 0.005 else f"{p:.0%}"
-
-
-def _names(labels_probs: list[tuple[str, float]]) -> str:
-    cat = catalogue()
-    return ", ".join(f"{cat.by_label(label).display_name} {_pct(p)}" for label, p in labels_probs)
-
-
-def _and_join(items: list[str]) -> str:
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
-
-
-def facts(result: ClassificationResult) -> dict[str, str]:
-    """Everything the templates may say about the result, already formatted."""
-    return {
-        "display_name": result.display_name,
-        "dx": result.dx,
-        "confidence_pct": _pct(result.confidence),
-        "confidence_band": result.confidence_band,
-        "top3": _names(result.top(3)),
-        "runners_up": _names(result.top(3)[1:]) or "none",
-        "malignant_pct": _pct(result.malignant_probability),
-        "malignant_names": _and_join([c.display_name for c in catalogue().classes if c.malignant]),
-        "entropy": f"{result.uncertainty.entropy:.2f}",
-        "margin_pct": _pct(result.uncertainty.margin),
-        "low_confidence": "yes" if result.uncertainty.low_confidence else "no",
-        "tier_title": result.triage.title,
-        "tier_action": result.triage.action,
-        "triage_reason": result.triage.reason,
-        "description": result.description,
-    }
 
 
 # ---------------------------------------------------------------- prompt
@@ -320,7 +285,7 @@ def _summarise(
         overall, note = "standard", notes[note_when_standard]
     else:
         wording = notes["mixed_one" if len(replaced) == 1 else "mixed"]
-        overall, note = "mixed", Template(wording).substitute(numbers=_and_join(replaced))
+        overall, note = "mixed", Template(wording).substitute(numbers=fill("{n:list}", n=replaced))
     return Report(
         label=result.label,
         display_name=result.display_name,

@@ -1,7 +1,7 @@
 """The one loader of the words a user reads: `t(message_id, locale, **params)` over one catalogue per
 locale (locales/<locale>/messages.toml). Placeholders are named, `{name}` or `{name:spec}`; the spec says
 how Babel writes the value for the locale: `percent`, `filesize`, a Babel number pattern (`0.#`), or
-`list` ("A, B and C"). Nested TOML tables give dotted ids (`[intake] empty` is `intake.empty`); arrays
+`list` ("A, B and C"), `list-unit` ("A 3%, B 1%"). Nested TOML tables give dotted ids (`[intake] empty` is `intake.empty`); arrays
 (the FAQ) are data, read by their own loaders. Any id a locale lacks is read in English."""
 
 from __future__ import annotations
@@ -78,8 +78,12 @@ class _Formatter(string.Formatter):
         if spec == "percent":
             # Scaled by 100 in float first, as "{:.0%}" does, so halves round as they always did.
             return format_percent(Decimal(value * 100).scaleb(-2), locale=self.babel)
-        if spec == "list":
-            return format_list([self.format_field(v, "") for v in value], locale=self.babel)
+        if spec in ("list", "list-unit"):
+            items, style = [self.format_field(v, "") for v in value], "standard" if spec == "list" else "unit"
+            try:
+                return format_list(items, style=style, locale=self.babel)
+            except KeyError:  # Babel's data for some locales (de) lacks parts of the unit style: CLDR's root
+                return format_list(items, style=style, locale="root")
         if spec == "filesize":
             start, unit = next((s, u) for s, u in SIZE_UNITS if value >= s)
             return t(unit, self.locale, n=value / start if start else value)

@@ -6,7 +6,8 @@ import re
 import tomllib
 
 from assistant.text.prompts import PROMPTS_DIR
-from assistant.report import Report, facts
+from assistant.report import Report
+from assistant.text.result import facts
 from assistant.safety import find_forbidden
 from tools.result import ClassificationResult
 

@@ -25,7 +25,8 @@ from assistant.guardrails import Route
 from assistant.safety import check_answer
 from assistant.safety import find_forbidden
 from assistant.llm import LLMClient, LLMConfig
-from assistant.report import facts, standard_report
+from assistant.report import standard_report
+from assistant.text.result import facts
 from assistant.text import render, t, term
 from tests.assistant.factories import classification
 from tests.assistant.test_guardrails import IN_SCOPE

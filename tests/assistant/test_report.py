@@ -6,17 +6,17 @@ import re
 
 import pytest
 
-from assistant.text.prompts import PROMPTS_DIR
 from assistant.report import (
     ReportWriter,
     build_messages,
-    facts,
     parse_sections,
     sections,
     standard_report,
     validate_report,
 )
 from assistant.safety import find_forbidden
+from assistant.text.prompts import PROMPTS_DIR
+from assistant.text.result import facts
 from tests.assistant.checks import BODIES, SEED_TITLES, STANDARD_NOTE, UNUSABLE_NOTE, assert_complete, reply
 from tests.assistant.factories import classification
 from tools.catalogue import catalogue

@@ -76,3 +76,5 @@ def test_lists_are_joined_for_the_locale() -> None:
     assert fill("{x:list}", x=["Melanoma", "Dermatofibroma"]) == "Melanoma and Dermatofibroma"
     assert fill("{x:list}", x=["A", "B", "C"]) == "A, B and C", "British English, as the standard texts write"
     assert fill("{x:list}", "de", x=["A", "B"]) == "A und B"
+    assert fill("{x:list-unit}", x=["A 3%", "B 1%", "C 1%"]) == "A 3%, B 1%, C 1%"
+    assert fill("{x:list-unit}", "de", x=["A", "B", "C"]) == "A, B, C", "Babel lacks German's, CLDR's root has it"
