@@ -26,13 +26,18 @@ def affine_thetas(n: int, scale: tuple[float, float], rotate: float, device, gen
     log_ratio = _uniform(n, math.log(0.8), math.log(1.25), device, generator)
     w = (area * log_ratio.exp()).sqrt().clamp(max=1.0)
     h = (area / log_ratio.exp()).sqrt().clamp(max=1.0)
-    cx = _uniform(n, -1.0, 1.0, device, generator) * (1 - w)
-    cy = _uniform(n, -1.0, 1.0, device, generator) * (1 - h)
     flip_x = torch.randint(0, 2, (n,), device=device, generator=generator) * 2 - 1
     flip_y = torch.randint(0, 2, (n,), device=device, generator=generator) * 2 - 1
     quarter = torch.randint(0, 4, (n,), device=device, generator=generator).float() * (math.pi / 2)
     angle = quarter + _uniform(n, -rotate, rotate, device, generator) * (math.pi / 180)
     cos, sin = angle.cos(), angle.sin()
+    # The turned crop's extent on each input axis (a quarter turn swaps width and height): its centre moves
+    # only as far as keeps it inside the photo; a free rotation's corners may still leave it (zeros, as
+    # torchvision's RandomRotation fills).
+    extent_x = (cos.abs() * w + sin.abs() * h).clamp(max=1.0)
+    extent_y = (sin.abs() * w + cos.abs() * h).clamp(max=1.0)
+    cx = _uniform(n, -1.0, 1.0, device, generator) * (1 - extent_x)
+    cy = _uniform(n, -1.0, 1.0, device, generator) * (1 - extent_y)
     sx, sy = w * flip_x, h * flip_y
     return torch.stack([
         torch.stack([cos * sx, -sin * sy, cx], -1),
