@@ -20,7 +20,7 @@ def probability_figure(chart: ProbabilityChart) -> go.Figure:
             y=[f"<b>{b.label}</b>" if b.top else b.label for b in bars],
             orientation="h",
             marker={"color": [TIER_COLOURS[b.tier] for b in bars], "opacity": [1.0 if b.top else 0.75 for b in bars]},
-            text=["<1%" if p < 1 else f"{p:.0f}%" for p in percentages],
+            text=[b.value for b in bars],
             textposition="outside",
             cliponaxis=False,
             hovertemplate="%{y}: %{x:.1f}%<extra></extra>",

@@ -60,6 +60,7 @@ class ResultCard(BaseModel):
 class ChartBar(BaseModel):
     label: str
     probability: float
+    value: str  # the probability as the bar's text says it ("23%", "<1%")
     tier: Tier  # the class's own urgency tier, for its colour
     top: bool
 

@@ -51,8 +51,9 @@ def heatmap(number: int, result: ClassificationResult, png: bytes) -> Heatmap:
 def probability_chart(number: int, result: ClassificationResult) -> ProbabilityChart:
     cat = catalogue()
     bars = [
-        ChartBar(label=cat.by_label(label).display_name, probability=p, tier=cat.by_label(label).tier,
-                 top=label == result.label)
+        ChartBar(label=cat.by_label(label).display_name, probability=p,
+                 value=t("chart.under_one_percent") if p < 0.01 else t("chart.percent", p=p),
+                 tier=cat.by_label(label).tier, top=label == result.label)
         for label, p in sorted(result.probabilities.items(), key=lambda kv: -kv[1])
     ]
     return ProbabilityChart(

@@ -7,7 +7,8 @@ import re
 from pathlib import Path
 
 from assistant.events import CardLabels
-from assistant.presentation import result_card
+from assistant.charts import probability_figure
+from assistant.presentation import probability_chart, result_card
 from tests.assistant.factories import classification
 
 CARD_JSX = Path(__file__).resolve().parents[2] / "public" / "elements" / "ResultCard.jsx"
@@ -42,3 +43,13 @@ def test_the_card_component_writes_no_words_of_its_own() -> None:
     assert set(re.findall(r"props\.labels\.(\w+)", source)) == set(CardLabels.model_fields)
     seen = jsx_words('return (<div>\n  Urgency: {props.tier_title}\n</div>{" "}match · {props.band}<b/>)')
     assert seen == ["Urgency:", "match ·"], "the check sees words"
+
+
+def test_the_chart_bars_carry_their_text() -> None:
+    result = classification("melanoma", 0.62)
+    probabilities = dict(result.probabilities, vascular_lesions=0.004, dermatofibroma=0.0464)
+    chart = probability_chart(1, result.model_copy(update={"probabilities": probabilities}))
+    assert [b.value for b in chart.bars] == [f"{b.probability:.0%}" if b.probability >= 0.01 else "<1%"
+                                            for b in chart.bars]
+    assert chart.bars[0].value == "62%" and any(b.value == "<1%" for b in chart.bars)
+    assert probability_figure(chart).data[0].text == tuple(b.value for b in reversed(chart.bars))
