@@ -254,7 +254,10 @@ def child(args: dict) -> dict:
     out["concurrency"] = []
     for n in args["sessions"]:
         default = f"default ({policy.max_items} max)" if policy.max_items > 1 else "default (alone)"
-        for mode, p in (("one at a time", BatchPolicy(0.0, 1)), (default, policy)):
+        modes = [("one at a time", BatchPolicy(0.0, 1)), (default, policy)]
+        if policy != BatchPolicy():  # what the default was chosen against: micro-batches of up to 4
+            modes.append(("batches of 4", BatchPolicy()))
+        for mode, p in modes:
             ours.batcher.policy, ours.batcher.batch_sizes = p, []
             row = asyncio.run(concurrency(tool, data, n))
             out["concurrency"].append({"mode": mode, "largest_batch": max(ours.batcher.batch_sizes), **row})
