@@ -355,25 +355,21 @@ def _with_language_note(text: str, language: str) -> str:
 
 
 def _context_text(context: FollowupContext) -> str:
+    words = _context_words()
     latest = context.latest()
     if latest is None:
-        return "No photo has been screened yet."
+        return words["no_result"]
     number, result = latest
-    v = _values(number, result)
-    lines = [
-        f"- Latest photo: image {number} of {len(context.results)}.",
-        f"- Closest match: {v['display_name']} ({v['confidence_band']} confidence, {v['confidence_pct']}).",
-        f"- Top three matches: {v['top3']}.",
-        f"- Combined share of the types that need a doctor's attention ({v['malignant_names']}): {v['malignant_pct']}.",
-        f"- Flagged as low confidence: {v['low_confidence']}.",
-        f"- Urgency: {v['tier_title']}. {v['tier_action']}",
-        f"- Why this urgency: {v['triage_reason']}",
-        f"- About {v['display_name']}: {v['description']}",
-    ]
+    lines = [Template(words["latest"]).substitute(_values(number, result), count=len(context.results))]
     earlier = [_result_line(n, r) for n, r in enumerate(context.results, start=1) if n != number]
     if earlier:
-        lines += ["- Other photos in this chat:", *[f"  {line}" for line in earlier]]
+        lines += [words["others"], *[f"  {line}" for line in earlier]]
     return "\n".join(lines)
+
+
+@cache
+def _context_words() -> dict[str, str]:
+    return {k: v.strip() for k, v in prompt_data("followup/context.toml").items()}
 
 
 def _history_text(context: FollowupContext) -> str:
@@ -391,7 +387,7 @@ def build_messages(question: str, context: FollowupContext, language: str) -> li
     The curated answer goes in as reference, so the model rephrases checked facts instead of recalling."""
     rules = prompt_text("followup/rules.md")
     reference = curated_answer(question, context, "en")[:REFERENCE_CHARS]
-    context_text = _context_text(context) + "\n\n## Reference material (accurate; base your answer on it)\n" + reference
+    context_text = _context_text(context) + "\n\n" + _context_words()["reference"] + "\n" + reference
     user = Template(prompt_text("followup/user.md")).substitute(
         context=context_text,
         history=_history_text(context),
