@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from tools.training.finalize import fit_temperature, nll
+from tools.training.choose import fit_temperature, member_nll as nll
 
 
 def test_overconfident_logits_are_cooled():

@@ -26,10 +26,15 @@ def nll(probs: torch.Tensor, y: torch.Tensor) -> float:
     return float(-probs.clamp_min(1e-12).log()[torch.arange(len(y)), y].mean())
 
 
+def member_nll(logits: torch.Tensor, y: torch.Tensor, temperature: float) -> float:
+    """NLL of a member's view-averaged, temperature-scaled probabilities (NVK logits)."""
+    return nll(probabilities(logits, temperature), y)
+
+
 def fit_temperature(logits: torch.Tensor, y: torch.Tensor) -> float:
     """The member temperature minimising the NLL of its view-averaged probabilities (a grid search)."""
     grid = torch.exp(torch.linspace(np.log(0.25), np.log(6.0), 400))
-    return round(float(grid[int(np.argmin([nll(probabilities(logits, float(t)), y) for t in grid]))]), 4)
+    return round(float(grid[int(np.argmin([member_nll(logits, y, float(t)) for t in grid]))]), 4)
 
 
 def fit_ensemble_temperature(probs: torch.Tensor, y: torch.Tensor) -> float:

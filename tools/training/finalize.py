@@ -5,7 +5,6 @@ manifest. The holdout split is not read here: it stays for `ham10k evaluate`."""
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 
 import numpy as np
@@ -25,7 +24,8 @@ from tools.preprocess import VIEWS, prepare
 from tools.training.backbones import LITE_MEAN, LITE_STD
 from tools.training.data import load_or_make_split, read_labels
 from tools.training.nonskin import all_non_skin
-from tools.training.choose import choose, fit_ensemble_temperature, fit_tau, member_probabilities, training_priors
+from tools.training.choose import (choose, fit_ensemble_temperature, fit_tau, fit_temperature, member_nll,
+                                   member_probabilities, nll, training_priors)
 from tools.training.recipes import PROFILE_RECIPES, Recipe
 
 class Shipping(BaseModel):
@@ -85,17 +85,6 @@ OOD_QUANTILE = 0.99
 OOD_MEMBER = "A"
 OOD_LAYERS = [3, 4, 5, 6]  # outputs of blocks 2-5 of tf_efficientnet_lite0
 LOW_CONFIDENCE = 0.60
-
-
-def nll(logits: torch.Tensor, y: torch.Tensor, temperature: float) -> float:
-    """Negative log-likelihood of the view-averaged, temperature-scaled probabilities."""
-    return float(-probabilities(logits, temperature).clamp_min(1e-12).log()[torch.arange(len(y)), y].mean())
-
-
-def fit_temperature(logits: torch.Tensor, y: torch.Tensor) -> float:
-    """Grid search for the temperature minimising the NLL."""
-    grid = torch.exp(torch.linspace(math.log(0.25), math.log(6.0), 400))
-    return round(float(grid[int(np.argmin([nll(logits, y, float(t)) for t in grid]))]), 4)
 
 
 def largest_threshold(flagged_by, scores: np.ndarray, positives: np.ndarray, target: float, grid) -> tuple[float, float]:
@@ -166,7 +155,7 @@ def choose_views(logits: list[torch.Tensor], y: torch.Tensor, view_sets: list[li
         m = summary(probs.numpy(), y.numpy(), catalogue().dx_codes, catalogue().by_dx("mel").index,
                     [c.index for c in catalogue().classes if c.malignant])
         row = {"views": views, "balanced_accuracy": m["balanced_accuracy"], "melanoma_recall": m["melanoma_recall"],
-               "ece": m["ece"], "nll": float(-probs.clamp_min(1e-12).log()[torch.arange(len(y)), y].mean())}
+               "ece": m["ece"], "nll": nll(probs, y)}
         rows.append(row)
         if best is None or row["balanced_accuracy"] > best["balanced_accuracy"] + 0.005:
             best = row
@@ -209,8 +198,8 @@ def finalize(run_dir: Path, weights_dir: Path, labels_csv: Path, split_csv: Path
     for (spec, member), logits, weight in zip(exported, cal.logits, weights):
         spec = spec.model_copy(update={"tta_views": views})
         t = fit_temperature(logits, y_cal)
-        report["members"][spec.name] = {"temperature": t, "weight": weight, "nll_before": nll(logits, y_cal, 1.0),
-                                        "nll_after": nll(logits, y_cal, t)}
+        report["members"][spec.name] = {"temperature": t, "weight": weight, "nll_before": member_nll(logits, y_cal, 1.0),
+                                        "nll_after": member_nll(logits, y_cal, t)}
         spec = spec.model_copy(update={"temperature": t, "weight": weight})
         member.spec = spec
         specs.append(spec)
