@@ -35,10 +35,11 @@ from openai.types.chat import ChatCompletionContentPartParam, ChatCompletionMess
 from pydantic import BaseModel, ConfigDict, computed_field
 
 from assistant.llm import FailureKind, LLMClient, LLMError, failure_kind, image_part
+from assistant.text import Message, msg, render, t
 from assistant.text.catalogue import fill
 from assistant.text.prompts import prompt_data, prompt_text
 from assistant.text.result import facts
-from assistant.safety import OutputContext, check_output, clean_markdown, drop_sentences
+from assistant.safety import CHECKS, OutputContext, check_output, clean_markdown, drop_sentences
 from tools.catalogue import catalogue
 from tools.result import ClassificationResult
 
@@ -348,7 +349,10 @@ def output_context(spec: SectionSpec) -> OutputContext:
     return OutputContext(instructions=instruction_texts(), headings=others, figures=True)
 
 
-def _check_body(body: str, spec: SectionSpec) -> tuple[str, list[str], str | None]:
+_MISSING = msg("repair_problem.missing")
+
+
+def _check_body(body: str, spec: SectionSpec) -> tuple[str, list[Message], Message | None]:
     """The one check of a model-written section body: (cleaned body, notes on removed sentences,
     reason to reject it or None). Used for every section, streamed or not (ReportWriter). Checks whose
     action is "drop_sentence" remove their sentences; any other failure replaces the section."""
@@ -358,15 +362,15 @@ def _check_body(body: str, spec: SectionSpec) -> tuple[str, list[str], str | Non
     notes = []
     if dropped:
         body = drop_sentences(body, [(v.start, v.end) for v in dropped])
-        notes.append(f"removed {len(dropped)} figure(s) from the AI text; the app shows the real numbers")
+        notes.append(msg("repair.figures_removed", count=len(dropped)))
         found = check_output(body, output_context(spec))
     if rejected := [v for v in found if v.action != "drop_sentence"]:
         v = rejected[0]
-        return body, notes, f"contained {v.reason} ({v.text!r})"
+        return body, notes, msg("repair_problem.contained", reason=CHECKS[v.kind].reason, text=v.text)
     if len(re.findall(r"[A-Za-z]{2,}", body)) < MIN_WORDS:
-        return body, notes, "was empty"
+        return body, notes, msg("repair_problem.empty")
     if _echoes_guide(body, spec.guide):
-        return body, notes, "repeated the instructions instead of writing the section"
+        return body, notes, msg("repair_problem.echoed_guide")
     return body, notes, None
 
 
@@ -395,8 +399,8 @@ class ReportWriter:
         self._next = sections()[0].number  # the next section to show
         self._started = False
         self._shown: list[ReportSection] = []
-        self._reasons: dict[int, str] = {}  # why a writable section is the standard text
-        self._notes: list[str] = []  # what was removed from the model's text or ignored
+        self._reasons: dict[int, Message] = {}  # why a writable section is the standard text
+        self._notes: list[Message] = []  # what was removed from the model's text or ignored
         self.report: Report | None = None  # set by finish()
 
     @property
@@ -422,8 +426,8 @@ class ReportWriter:
             self._line = ""
         shown += self._close(cut_off=truncated)
         shown += self._fill_to(sections()[-1].number + 1)
-        repairs = self._notes + [
-            f"Section {n} ({self._specs[n].title}): replaced with the standard text because the AI's version {self._reasons[n]}"
+        repairs = [render(note) for note in self._notes] + [
+            t("repair.section_replaced", number=n, title=self._specs[n].title, problem=self._reasons[n])
             for n in sorted(self._reasons)
         ]
         self.report = _summarise(self._result, self._shown, note_when_standard="unusable", note_at_end=True,
@@ -465,10 +469,10 @@ class ReportWriter:
         spec = self._specs[number]
         body, self._body = "\n".join(self._body).strip(), []
         if cut_off:
-            problem: str | None = "was cut off when the AI writer stopped"
+            problem: Message | None = msg("repair_problem.cut_off")
         else:
             body, notes, problem = _check_body(body, spec)
-            self._notes += [f"Section {number} ({spec.title}): {note}" for note in notes]
+            self._notes += [msg("repair.section_note", number=number, title=spec.title, note=note) for note in notes]
         if problem:
             self._reasons[number] = problem
             return self._show(number, self._standard[number], "standard")
@@ -478,16 +482,16 @@ class ReportWriter:
         """The standard text for every section before `number` that has not been shown: the model skipped them."""
         shown = ""
         while self._next < number and self._next in self._specs:
-            self._reasons[self._next] = "was missing"
+            self._reasons[self._next] = _MISSING
             shown += self._show(self._next, self._standard[self._next], "standard")
         return shown
 
     def _late(self, number: int) -> None:
         """A section heading after the section's turn: its text is dropped."""
-        if self._reasons.get(number) == "was missing":
-            self._reasons[number] = "was out of order"
+        if self._reasons.get(number) == _MISSING:
+            self._reasons[number] = msg("repair_problem.out_of_order")
         else:
-            self._notes.append(f"Section {number} ({self._specs[number].title}): appeared more than once; the later copy was ignored")
+            self._notes.append(msg("repair.duplicate", number=number, title=self._specs[number].title))
 
     def _show(self, number: int, body: str, source: Source) -> str:
         """The body of the section whose turn it is, then the opening of the next one."""
@@ -567,7 +571,7 @@ async def stream_report(
     result that is not a lesion."""
     _require_lesion(result)
     if llm is None:
-        for event in _whole(standard_report(result, repairs=["no AI writer is configured"])):
+        for event in _whole(standard_report(result, repairs=[t("repair.no_writer")])):
             yield event
         return
     stream = llm.stream(build_messages(result, image_bytes if llm.config.send_image else None))
@@ -590,7 +594,7 @@ async def stream_report(
         log.warning("report LLM failed (%s): %s", e.kind, e)
         failure = e
     if not got_text:  # the stream raises rather than end without text, so `failure` is set
-        report = standard_report(result, repairs=[f"AI writer failed: {failure}"], model_id=stream.model_id,
+        report = standard_report(result, repairs=[t("repair.writer_failed", failure=str(failure))], model_id=stream.model_id,
                                  failure=failure_kind(failure))
         for event in _whole(report):
             yield event
@@ -599,7 +603,7 @@ async def stream_report(
     yield chunk(writer.finish(truncated=truncated, model_id=stream.model_id))
     assert writer.report is not None  # set by finish()
     if failure:
-        writer.report.repairs.insert(0, f"AI writer stopped early: {failure}")
+        writer.report.repairs.insert(0, t("repair.writer_stopped", failure=str(failure)))
     yield ReportReady(report=writer.report)
 
 
