@@ -6,7 +6,8 @@ import re
 
 from pydantic import BaseModel, ConfigDict
 
-from assistant.text.catalogue import DEFAULT_LOCALE, catalogue, fill
+from assistant.text.catalogue import DEFAULT_LOCALE, catalogue, fill, render
+from assistant.text.message import term
 from tools.catalogue import catalogue as classes
 
 
@@ -28,9 +29,13 @@ def _normalise(question: str) -> str:
     return " ".join(re.sub(r"[^a-z0-9]+", " ", question.lower()).split())
 
 
-def _tier_lines() -> str:
-    tiers = sorted(classes().tiers.values(), key=lambda t: -t.rank)
-    return "\n".join(f"- **{t.title}**: {t.action}" for t in tiers)
+def _tier_lines(locale: str) -> str:
+    """One Markdown line per urgency level, the most urgent first."""
+    lines = []
+    for tier in sorted(classes().tiers.values(), key=lambda t: -t.rank):
+        title, action = render(term("tier_title", tier.name), locale), render(term("tier_action", tier.name), locale)
+        lines.append(f"- **{title}**: {action}")
+    return "\n".join(lines)
 
 
 def faq_answer(question: str, *, max_image_mb: int, locale: str = DEFAULT_LOCALE) -> str | None:
@@ -39,5 +44,5 @@ def faq_answer(question: str, *, max_image_mb: int, locale: str = DEFAULT_LOCALE
     key = _normalise(question)
     for faq in faqs(locale):
         if key in {_normalise(q) for q in faq.questions}:
-            return fill(faq.answer, locale, tiers=_tier_lines(), max_mb=max_image_mb).strip()
+            return fill(faq.answer, locale, tiers=_tier_lines(locale), max_mb=max_image_mb).strip()
     return None
