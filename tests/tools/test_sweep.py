@@ -117,3 +117,15 @@ def test_gpu_recipes_scale_on_the_accelerator_and_the_v1_baseline_does_not():
     assert RECIPES_GPU["C"].for_device("cuda").input_size == 260
     assert RECIPES_V1_AS_IS["A"].for_device("cuda").epochs == RECIPES_V1["A"].epochs
     assert RECIPES_GPU["A"].for_device("cpu") == RECIPES_GPU["A"]
+
+
+def test_a_members_recipe_is_read_from_its_own_log_or_from_the_sweeps(tmp_path):
+    from tools.training.finalize import run_recipe
+
+    scaled = RECIPES_GPU["C"].for_device("cuda")
+    (tmp_path / "sweep.json").write_text(json.dumps({"runs": {"C": {"recipe": scaled.model_dump()}}}))
+    assert run_recipe(tmp_path, "C") == scaled
+    (tmp_path / "member_C.json").write_text(json.dumps({"recipe": TINY.model_dump()}))
+    assert run_recipe(tmp_path, "C") == TINY  # `ham10k train`'s own log wins
+    with pytest.raises(KeyError):
+        run_recipe(tmp_path, "Z")

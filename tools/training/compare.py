@@ -24,15 +24,7 @@ from tools.manifest import MemberSpec, resolve_profile
 from tools.training.backbones import LITE_MEAN, LITE_STD
 from tools.training.choose import ALL_VIEWS, choose, paired_difference, resamples, training_priors
 from tools.training.data import load_or_make_split, read_labels
-from tools.training.finalize import V2_VIEW_SETS, reuse_member
-from tools.training.recipes import Recipe
-
-
-def run_recipe(run_dir: Path, name: str) -> Recipe:
-    single = run_dir / f"member_{name}.json"
-    if single.is_file():
-        return Recipe(**json.loads(single.read_text())["recipe"])
-    return Recipe(**json.loads((run_dir / "sweep.json").read_text())["runs"][name]["recipe"])
+from tools.training.finalize import V2_VIEW_SETS, reuse_member, run_recipe
 
 
 def run_member(run_dir: Path, name: str) -> Member:

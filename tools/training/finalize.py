@@ -118,9 +118,16 @@ def choose_triage(probs: np.ndarray, y: np.ndarray, mel_sensitivity: float = 0.9
     return policy, info
 
 
+def run_recipe(run_dir: Path, name: str) -> Recipe:
+    """A trained member's recipe: from its own log (`ham10k train`) or from the accelerator run's sweep.json."""
+    single = run_dir / f"member_{name}.json"
+    if single.is_file():
+        return Recipe(**json.loads(single.read_text())["recipe"])
+    return Recipe(**json.loads((run_dir / "sweep.json").read_text())["runs"][name]["recipe"])
+
+
 def export_member(run_dir: Path, name: str, weights_dir: Path, file_prefix: str) -> tuple[MemberSpec, Member]:
-    meta = json.loads((run_dir / f"member_{name}.json").read_text())
-    recipe = Recipe(**meta["recipe"])
+    recipe = run_recipe(run_dir, name)
     state = load_file(str(run_dir / f"member_{name}.safetensors"))
     out = weights_dir / f"{file_prefix}_{name}.safetensors"
     save_file({k: v.half() if v.is_floating_point() else v for k, v in state.items()}, str(out))
