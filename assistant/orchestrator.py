@@ -189,7 +189,7 @@ class Conversation:
         assert report is not None  # stream_report always ends with the report
         yield TextFinished(message_id=message_id, markdown=heading + "\n\n" + report.markdown, source=report.source)
         self.analyses[-1].report = report
-        self.history.append(("assistant", f"(Screening result and report for image {number}.)"))
+        self.history.append(("assistant", t("chat.history_report", number=number)))
 
     def _tool_failed(self, step_id: str, started: float, why: str) -> ToolFinished:
         elapsed = (time.perf_counter() - started) * 1000
