@@ -13,8 +13,6 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from babel.lists import format_list
-from babel.numbers import format_decimal, format_percent
 from pydantic import BaseModel, ConfigDict
 
 from assistant.text.message import Message
@@ -75,6 +73,13 @@ class _Formatter(string.Formatter):
     def format_field(self, value: Any, spec: str) -> str:
         if isinstance(value, Message):
             return render(value, self.locale)
+        if not spec:
+            return format(value)
+        # Babel only where a number or list is worded: tools/ reads class names through this module on
+        # machines (training) that may not have it.
+        from babel.lists import format_list
+        from babel.numbers import format_decimal, format_percent
+
         if spec == "percent":
             # Scaled by 100 in float first, as "{:.0%}" does, so halves round as they always did.
             return format_percent(Decimal(value * 100).scaleb(-2), locale=self.babel)
@@ -87,9 +92,7 @@ class _Formatter(string.Formatter):
         if spec == "filesize":
             start, unit = next((s, u) for s, u in SIZE_UNITS if value >= s)
             return t(unit, self.locale, n=value / start if start else value)
-        if spec:
-            return format_decimal(_exact(value), format=spec, locale=self.babel)
-        return format(value)
+        return format_decimal(_exact(value), format=spec, locale=self.babel)
 
 
 def t(message_id: str, locale: str = DEFAULT_LOCALE, /, **params: Any) -> str:
