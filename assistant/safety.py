@@ -71,7 +71,7 @@ class Violation(BaseModel):
 
     @property
     def reason(self) -> str:
-        """In the default locale, for logs and the report's repairs; a patient reads it through a note."""
+        """In the default locale (AnswerCheck.problems, logs); a patient reads it through a note."""
         return render(CHECKS[self.kind].reason)
 
     @property
