@@ -31,7 +31,7 @@ from assistant.events import (
 from assistant.orchestrator import Attachment, Conversation, Services, Turn
 from assistant.logs import configure_logging
 from assistant.settings import get_settings
-from assistant.text import t
+from tools.text import t
 from assistant.text.faq import faqs
 
 log = logging.getLogger("assistant.app")  # chainlit loads this file by path, not as a module

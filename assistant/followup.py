@@ -36,7 +36,6 @@ from openai.types.chat import ChatCompletionMessageParam
 from pydantic import BaseModel, Field, field_validator, model_validator
 
 from assistant.guardrails import (
-    LANGUAGE_NAMES,
     Route,
     Verdict,
     check_message,
@@ -51,11 +50,12 @@ from assistant.report import Report
 from assistant.text.result import facts
 from assistant.report import sections as report_sections
 from assistant.intents import get_router
+from assistant.lexicon import LANGUAGE_NAMES
 from assistant.safety import CHECKS, OutputContext, ViolationKind, check_answer, clean_markdown
 from assistant.settings import get_settings
-from assistant.text import render, t, term
 from tools.catalogue import catalogue
 from tools.result import ClassificationResult
+from tools.text import render, t, term
 
 log = logging.getLogger(__name__)
 

@@ -28,9 +28,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from assistant.lexicon import DRUGS, LANGUAGE_NAMES, LANGUAGES, Language, detect_language, normalise
+from assistant.lexicon import DRUGS, detect_language, normalise
 from assistant.intents import CRISIS, Intent, IntentRouter, get_router
-from assistant.text import DEFAULT_LOCALE, has, render, t, term
+from tools.text import DEFAULT_LOCALE, has, render, t, term
 
 
 class Route(StrEnum):

@@ -35,13 +35,13 @@ from assistant.presentation import heatmap, probability_chart, result_card, tool
 from assistant.report import Report, ReportChunk, stream_report
 from assistant.runtime import get_ensemble, intake_limits
 from assistant.settings import Settings, get_settings
-from assistant.text import t
 from assistant.text.faq import faq_answer
 from assistant.text.markdown import escape_markdown
 from tools.classifier import Ensemble
 from tools.intake import CheckedImage, IntakeError
 from tools.lesion_tool import TOOL_NAME, make_heatmap_tool, make_lesion_tool
 from tools.result import ClassificationResult
+from tools.text import t
 
 log = logging.getLogger(__name__)
 

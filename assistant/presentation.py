@@ -5,9 +5,9 @@ from __future__ import annotations
 import base64
 
 from assistant.events import CardLabels, ChartBar, Heatmap, ProbabilityChart, ResultCard
-from assistant.text import t, term
 from tools.catalogue import catalogue
 from tools.result import ClassificationResult
+from tools.text import t, term
 
 
 def result_card(number: int, result: ClassificationResult) -> ResultCard:

@@ -35,13 +35,12 @@ from openai.types.chat import ChatCompletionContentPartParam, ChatCompletionMess
 from pydantic import BaseModel, ConfigDict, computed_field
 
 from assistant.llm import FailureKind, LLMClient, LLMError, failure_kind, image_part
-from assistant.text import Message, msg, render, t
-from assistant.text.catalogue import fill
 from assistant.text.prompts import prompt_data, prompt_text
 from assistant.text.result import facts
 from assistant.safety import CHECKS, OutputContext, check_output, clean_markdown, drop_sentences
 from tools.catalogue import catalogue
 from tools.result import ClassificationResult
+from tools.text import Message, fill, msg, render, t
 
 log = logging.getLogger(__name__)
 

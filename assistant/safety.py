@@ -23,7 +23,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 from assistant.lexicon import DRUGS, detect_language, fold, normalise
-from assistant.text import Message, render, term
+from tools.text import Message, render, term
 
 ViolationKind = Literal[
     "diagnosis", "dose", "drug", "dismissal", "reassurance", "echo", "heading", "figure", "phone", "language",

@@ -28,9 +28,11 @@ SECTIONS = [s["title"] for s in tomllib.loads((REPO / "prompts" / "sections.toml
 
 
 def test_pyproject_lists_every_package() -> None:
-    """pyproject lists its packages (for the mapped assistant.resources): a new sub-package must be added there."""
+    """pyproject lists its packages (for the mapped assistant.resources and tools.locales): a new sub-package
+    must be added there."""
     listed = tomllib.loads((REPO / "pyproject.toml").read_text("utf-8"))["tool"]["setuptools"]["packages"]
-    assert set(listed) == {*find_packages(str(REPO), include=["assistant*", "tools*"]), "assistant.resources"}
+    assert set(listed) == {*find_packages(str(REPO), include=["assistant*", "tools*"]), "assistant.resources",
+                           "tools.locales"}
 
 
 def _run(cmd: list[str | Path], cwd: Path, env: dict[str, str], timeout: float = 300) -> subprocess.CompletedProcess[str]:
@@ -71,9 +73,9 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, dic
 @pytest.mark.slow
 def test_installed_package_is_self_contained(installed: tuple[Path, Path, dict[str, str]]) -> None:
     venv, work, env = installed
-    probe = ("import json, assistant, tools, assistant.settings as s; print(json.dumps({'assistant': assistant.__file__, "
-             "'tools': tools.__file__, 'root': str(s.PROJECT_ROOT), 'app': str(s.APP_FILE), "
-             "'weights': str(s.get_settings().weights_dir)}))")
+    probe = ("import json, assistant, tools, tools.text, assistant.settings as s; print(json.dumps({'assistant': "
+             "assistant.__file__, 'tools': tools.__file__, 'root': str(s.PROJECT_ROOT), 'app': str(s.APP_FILE), "
+             "'weights': str(s.get_settings().weights_dir), 'locales': str(tools.text.LOCALES_DIR)}))")
     done = _run([venv / "bin" / "python", "-c", probe], work, env)
     assert done.returncode == 0, done.stderr
     paths = {k: Path(v) for k, v in json.loads(done.stdout).items()}
@@ -83,6 +85,8 @@ def test_installed_package_is_self_contained(installed: tuple[Path, Path, dict[s
     for shipped in ("prompts/sections.toml", "public/ham10k.css", ".chainlit/config.toml", "chainlit.md",
                     "weights/manifest.json", "weights/calibration.json", "weights/ham10k_lite_A.safetensors"):
         assert (paths["root"] / shipped).is_file(), shipped
+    assert paths["locales"] == paths["tools"].parent / "locales"
+    assert (paths["locales"] / "en" / "messages.toml").is_file() and not (paths["root"] / "prompts" / "locales").exists()
 
 
 @pytest.mark.slow

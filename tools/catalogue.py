@@ -10,7 +10,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from assistant.text import render, term
+from tools.text import render, term
 
 Tier = Literal["low", "moderate", "high", "urgent"]
 

@@ -17,7 +17,7 @@ import pillow_heif
 from PIL import Image, ImageOps
 from pydantic import BaseModel, ConfigDict
 
-from assistant.text import Message, msg, render, term
+from tools.text import Message, msg, render, term
 
 pillow_heif.register_heif_opener()  # adds the "HEIF" Pillow plugin; once, at import
 

@@ -14,8 +14,8 @@ from pathlib import Path
 import torch
 from safetensors.torch import load_file, save_file
 
-from assistant.text import msg, render
 from tools.result import OODVerdict
+from tools.text import msg, render
 
 REFUSAL = msg("ood.not_a_lesion")
 

@@ -6,8 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from assistant.text import Message
 from tools.catalogue import Tier
+from tools.text import Message
 
 
 class ImageInfo(BaseModel):

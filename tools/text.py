@@ -1,8 +1,11 @@
-"""The one loader of the words a user reads: `t(message_id, locale, **params)` over one catalogue per
-locale (locales/<locale>/messages.toml). Placeholders are named, `{name}` or `{name:spec}`; the spec says
-how Babel writes the value for the locale: `percent`, `filesize`, a Babel number pattern (`0.#`), or
-`list` ("A, B and C"), `list-unit` ("A 3%, B 1%"). Nested TOML tables give dotted ids (`[intake] empty` is `intake.empty`); arrays
-(the FAQ) are data, read by their own loaders. Any id a locale lacks is read in English."""
+"""The words a user reads, for every room above: what a decider returns instead of prose (`Message`: a
+message id and its parameters) and the one loader that words it, `t(message_id, locale, **params)`, over
+one catalogue per locale (prompts/locales/<locale>/messages.toml). Placeholders are named, `{name}` or
+`{name:spec}`; the spec says how Babel writes the value for the locale: `percent`, `filesize`, a Babel
+number pattern (`0.#`), or `list` ("A, B and C"), `list-unit` ("A 3%, B 1%"). Nested TOML tables give
+dotted ids (`[intake] empty` is `intake.empty`); arrays (the FAQ) are data, read by their own loaders. Any
+id a locale lacks is read in English. What only the assistant words (the result's facts, the starter
+questions, the long texts under prompts/) is in assistant/text/."""
 
 from __future__ import annotations
 
@@ -15,15 +18,34 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from assistant.text.message import Message
-
 DEFAULT_LOCALE = "en"
-LOCALES_DIR = Path(__file__).with_name("locales")
+_HERE = Path(__file__).resolve().parent
+# A checkout or editable install: the project's prompts/locales/. A plain `pip install .`: the copy shipped
+# beside this module as tools/locales/ (pyproject's package-dir), as assistant/settings.py finds prompts/.
+LOCALES_DIR = _HERE / "locales" if (_HERE / "locales").is_dir() else _HERE.parent / "prompts" / "locales"
 # The English catalogue is British English (colour, analysed): lists without a serial comma, as the
 # prompts and standard texts write them ("A, B and C").
 _BABEL_LOCALE = {"en": "en_GB"}
 # File sizes: (bytes at which the unit starts, its message id), largest first.
 SIZE_UNITS = ((1024 * 1024, "units.megabytes"), (1024, "units.kilobytes"), (0, "units.bytes"))
+
+
+class Message(BaseModel):
+    """`params` may hold other Messages; they are worded in the same locale (e.g. a size inside a sentence)."""
+
+    model_config = ConfigDict(frozen=True)
+    id: str
+    params: dict[str, Any] = {}
+
+
+def msg(message_id: str, **params: Any) -> Message:
+    return Message(id=message_id, params=params)
+
+
+def term(family: str, code: str, **params: Any) -> Message:
+    """The words for one value of an enumeration the deciders name by code (a file kind, a tier, a fixed
+    reply): id `<family>.<code>`. The catalogue test checks each family against the codes it can take."""
+    return Message(id=f"{family}.{code}", params=params)
 
 
 class Catalogue(BaseModel):
@@ -75,8 +97,8 @@ class _Formatter(string.Formatter):
             return render(value, self.locale)
         if not spec:
             return format(value)
-        # Babel only where a number or list is worded: tools/ reads class names through this module on
-        # machines (training) that may not have it.
+        # Babel only where a number or list is worded: tools/training reads class names through this
+        # module on machines that may not have it.
         from babel.lists import format_list
         from babel.numbers import format_decimal, format_percent
 

@@ -5,10 +5,10 @@ probability of the dangerous classes can raise the tier whatever class is on top
 
 from __future__ import annotations
 
-from assistant.text import msg, render, term
 from tools.catalogue import catalogue
 from tools.manifest import TriagePolicy
 from tools.result import Triage
+from tools.text import msg, render, term
 
 
 def confidence_band(confidence: float) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi.responses import JSONResponse
 
-from assistant.text import Message, render
+from tools.text import Message, render
 
 
 class ApiError(Exception):

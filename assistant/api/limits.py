@@ -13,7 +13,7 @@ from contextlib import asynccontextmanager
 from fastapi import Request
 
 from assistant.api.errors import ApiError
-from assistant.text import msg
+from tools.text import msg
 
 
 def presented_key(request: Request) -> str | None:

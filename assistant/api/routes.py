@@ -30,9 +30,9 @@ from assistant.orchestrator import Attachment, Conversation, Services, Turn
 from assistant.report import Report, ReportChunk, ReportReady, build_report, stream_report
 from assistant.runtime import active_profile
 from assistant.settings import Settings, get_settings
-from assistant.text import msg
 from tools.intake import IntakeError
 from tools.result import ClassificationResult
+from tools.text import msg
 
 __all__ = ["ApiError", "ConversationStore", "mount", "read_capped", "request_id"]
 

@@ -1,9 +1,3 @@
-"""Every sentence a user reads comes from here: `t(message_id, locale, **params)` over the catalogue of
-each locale (locales/<locale>/messages.toml) and `render(Message)` for what deciders return. The starter
-questions (text.faq) and the long texts under prompts/ (text.prompts) are submodules, kept out of this
-import because tools/ reads its words through it and settings reads tools/."""
-
-from assistant.text.catalogue import DEFAULT_LOCALE, catalogue, has, placeholders, render, t
-from assistant.text.message import Message, msg, term
-
-__all__ = ["DEFAULT_LOCALE", "Message", "catalogue", "has", "msg", "placeholders", "render", "t", "term"]
+"""What the assistant alone words, over the core in tools/text.py (`Message`, `t`, `render`, the catalogues
+in prompts/locales/): the result's facts (text.result), the starter questions (text.faq), the long texts
+under prompts/ (text.prompts) and a user's file name inside our Markdown (text.markdown)."""

@@ -6,9 +6,8 @@ import re
 
 from pydantic import BaseModel, ConfigDict
 
-from assistant.text.catalogue import DEFAULT_LOCALE, catalogue, fill, render
-from assistant.text.message import term
 from tools.catalogue import catalogue as classes
+from tools.text import DEFAULT_LOCALE, catalogue, fill, render, term
 
 
 class Faq(BaseModel):

@@ -4,9 +4,9 @@ report, follow-up answers), with numbers and lists written for the locale. The r
 
 from __future__ import annotations
 
-from assistant.text.catalogue import DEFAULT_LOCALE, fill, t
 from tools.catalogue import catalogue
 from tools.result import ClassificationResult
+from tools.text import DEFAULT_LOCALE, fill, t
 
 UNDER_ONE_PERCENT = 0.005  # below this a share reads "under 1%": "0%" would sound like "impossible"
 

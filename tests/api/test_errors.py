@@ -15,7 +15,7 @@ from assistant.api import mount
 from assistant.api.errors import ApiError
 from assistant.api.limits import ClassifierQueue, RateLimiter
 from assistant.api.routes import ConversationStore
-from assistant.text import msg
+from tools.text import msg
 from tests.api.conftest import photo_file
 
 

@@ -27,12 +27,12 @@ from assistant.safety import find_forbidden
 from assistant.llm import LLMClient, LLMConfig
 from assistant.report import standard_report
 from assistant.text.result import facts
-from assistant.text import render, t, term
 from tests.assistant.factories import classification
 from tests.assistant.test_guardrails import IN_SCOPE
 from tests.fault_llm_server import FaultLLMServer, Script
 from tests.servers import free_port
 from tools.catalogue import catalogue
+from tools.text import render, t, term
 
 NOTE_NO_LLM = t("followup_note.no_llm")
 NOTE_NO_IMAGE = t("followup_note.no_image")

@@ -8,7 +8,6 @@ import re
 import pytest
 
 from assistant.guardrails import (
-    LANGUAGES,
     Route,
     Verdict,
     check_message,
@@ -18,6 +17,7 @@ from assistant.guardrails import (
     normalise,
     reply_text,
 )
+from assistant.lexicon import LANGUAGES
 from assistant.safety import check_answer
 
 # Benign questions that MUST be answered, never refused or escalated (false positives are failures).

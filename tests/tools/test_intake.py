@@ -15,7 +15,6 @@ import pydantic
 import pytest
 from PIL import Image, ImageFile
 
-from assistant.text import msg, render, term
 from tools.intake import (
     ACCEPTED,
     CheckedImage,
@@ -26,6 +25,7 @@ from tools.intake import (
     load_image_file,
     sniff_format,
 )
+from tools.text import msg, render, term
 
 ASSETS = Path(__file__).resolve().parents[1] / "assets"
 GREY = (128, 128, 128)

@@ -1,4 +1,4 @@
-"""How t() words a message: named placeholders, numbers through Babel, nested messages, fallbacks."""
+"""tools.text: how t() words a message: named placeholders, numbers through Babel, nested messages, fallbacks."""
 
 from __future__ import annotations
 
@@ -6,9 +6,7 @@ import random
 
 import pytest
 
-from assistant.text import Message, has, msg, render, t
-from assistant.text.catalogue import fill
-from assistant.text.faq import faq_answer
+from tools.text import Message, fill, has, msg, render, t
 
 
 def test_named_placeholders_are_filled() -> None:
@@ -62,13 +60,6 @@ def test_messages_nest_and_render() -> None:
 
 def test_escaped_braces_stay_literal() -> None:
     assert fill('Send {{"text": "{x}"}}.', x="hi") == 'Send {"text": "hi"}.'
-
-
-def test_starter_answers_are_filled() -> None:
-    answer = faq_answer("What images work best?", max_image_mb=7)
-    assert answer is not None and "up to 7 MB" in answer and "{" not in answer
-    assert "- **Urgent**: " in faq_answer("what do the urgency levels mean", max_image_mb=7)
-    assert faq_answer("What images work best for a melanoma?", max_image_mb=7) is None
 
 
 def test_lists_are_joined_for_the_locale() -> None:

@@ -1,8 +1,8 @@
 from __future__ import annotations
 
-from assistant.text import render
 from tools.catalogue import catalogue
 from tools.manifest import TriagePolicy
+from tools.text import render
 from tools.triage import confidence_band, triage
 
 POLICY = TriagePolicy(melanoma_escalation=0.3, malignant_escalation=0.5, low_confidence=0.6)

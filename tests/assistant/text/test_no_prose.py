@@ -11,7 +11,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[3]
 NOT_SCANNED = {"assistant/cli.py", "assistant/settings.py", "assistant/metrics.py", "assistant/redteam.py",
                "assistant/lexicon.py", "assistant/api/seed.py"}
-TOOLS = ("intake", "triage", "ood", "result", "catalogue", "lesion_tool")
+TOOLS = ("intake", "triage", "ood", "result", "catalogue", "lesion_tool", "text")
 WORD = re.compile(r"^[A-Za-z']+[.,;:!?]?$")
 MAX_WORDS = 5  # six words or more make a sentence
 
