@@ -7,7 +7,6 @@ and a profile may declare bf16 weights, used where the CPU has native bf16 (AVX-
 from __future__ import annotations
 
 import asyncio
-import math
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -25,9 +24,9 @@ from tools.devices import bf16_is_native, pick_device
 from tools.intake import CheckedImage
 from tools.manifest import Backend, BackendChoice, MemberSpec, Precision, PrecisionChoice, PriorCorrection, ProfileSpec
 from tools.ood import OODGate, channel_stats
+from tools.postprocess import member_result, result_from_probabilities
 from tools.preprocess import prepare
-from tools.result import ClassificationResult, ImageInfo, MemberResult, OODVerdict, Timings, Uncertainty
-from tools.triage import confidence_band, triage
+from tools.result import ClassificationResult, ImageInfo, OODVerdict, Timings
 
 # One worker: the forward pass already uses every core, so concurrent chats queue here
 # instead of thrashing each other, and the event loop never runs a model.
@@ -251,36 +250,10 @@ class Ensemble:
         """Runs model work (a forward pass, a heat-map) on the classifier's single worker, off the loop."""
         return await asyncio.get_running_loop().run_in_executor(_EXECUTOR, fn, *args)
 
-    def _result(self, checked, probs, member_probs, verdict, timings) -> ClassificationResult:
-        cat = catalogue()
-        labels = cat.labels
-        probabilities = {label: round(float(p), 6) for label, p in zip(labels, probs)}
-        ranked = probs.sort(descending=True).values
-        top = cat.classes[int(probs.argmax())]
-        entropy = float(-(probs.clamp_min(1e-12) * probs.clamp_min(1e-12).log()).sum() / math.log(len(labels)))
-        members = [
-            MemberResult(
-                name=m.spec.name, architecture=m.spec.architecture, top_label=labels[int(p.argmax())],
-                confidence=round(float(p.max()), 6), probabilities={l: round(float(v), 6) for l, v in zip(labels, p)},
-            )
-            for m, p in zip(self.members, member_probs)
-        ]
-        policy = self.profile.triage
-        return ClassificationResult(
-            profile=self.profile.id,
-            status="ok" if verdict.is_lesion else "not_a_lesion",
-            label=top.label, display_name=top.display_name, dx=top.dx,
-            confidence=round(float(ranked[0]), 6),
-            confidence_band=confidence_band(float(ranked[0])),
-            probabilities=probabilities,
-            malignant_probability=round(sum(probabilities[c.label] for c in cat.classes if c.malignant), 6),
-            members=members,
-            agreement=sum(m.top_label == top.label for m in members) / len(members),
-            uncertainty=Uncertainty(entropy=round(entropy, 4), margin=round(float(ranked[0] - ranked[1]), 6),
-                                    low_confidence=float(ranked[0]) < policy.low_confidence),
-            triage=triage(probabilities, policy),
-            description=top.description,
-            ood=verdict,
-            image=ImageInfo(format=checked.format, width=checked.width, height=checked.height),
-            timings=timings,
-        )
+    def _result(self, checked: CheckedImage, probs: torch.Tensor, member_probs: torch.Tensor, verdict: OODVerdict,
+                timings: Timings) -> ClassificationResult:
+        """One image's K ensemble and MK member probabilities -> its result (tools/postprocess.py)."""
+        members = [member_result(m.spec.name, m.spec.architecture, p) for m, p in zip(self.members, member_probs)]
+        return result_from_probabilities(
+            probs, members, self.profile.triage, self.profile.id, ood=verdict,
+            image=ImageInfo(format=checked.format, width=checked.width, height=checked.height), timings=timings)

@@ -31,6 +31,7 @@ from assistant.report import Report, ReportChunk, ReportReady, build_report, str
 from assistant.runtime import active_profile
 from assistant.settings import Settings, get_settings
 from tools.intake import IntakeError
+from tools.postprocess import rebuilt
 from tools.result import ClassificationResult
 from tools.text import msg
 
@@ -218,13 +219,14 @@ def build_router(get_services: Callable[[], Services | None], store: Conversatio
     @guarded.post("/api/v1/interpret", openapi_extra=_JSON_OBJECT)
     async def interpret(request: Request, stream: bool = False) -> Any:
         """A predict result in, its report out; `?stream=true`: Server-Sent Events, one `section` event per
-        checked section, then `done` with the whole report."""
+        checked section, then `done` with the whole report. Its words are recomputed (tools/postprocess.py)."""
         s = api.services()
         try:
-            result = ClassificationResult.model_validate(await request.json())
+            claimed = ClassificationResult.model_validate(await request.json())
+            result = rebuilt(claimed, active_profile(s.settings).triage)
         except Exception as exc:
             raise ApiError(422, "bad_result", msg("api.bad_result", error=type(exc).__name__)) from None
-        if result.status != "ok":  # the client's result: its own reason, when it gives one
+        if claimed.status != "ok" or result.status != "ok":  # the client's result: its own reason, when it gives one
             raise ApiError(422, "not_a_lesion", result.ood.reason or msg("api.result_not_a_lesion"))
         if not stream:
             report = await build_report(result, None, s.llm)

@@ -17,8 +17,8 @@ from pydantic import BaseModel, Field, field_validator, model_validator
 
 from tools.catalogue import catalogue
 from tools.manifest import TriagePolicy
-from tools.result import ClassificationResult, ImageInfo, MemberResult, OODVerdict, Timings, Uncertainty
-from tools.triage import confidence_band, triage
+from tools.postprocess import ordered, reread_member, result_from_probabilities
+from tools.result import ClassificationResult, ImageInfo, MemberResult, OODVerdict, Timings
 
 # The seed's documented /predict fields, in its order (what old integrators read).
 SEED_PREDICT_FIELDS = ("predicted_class", "confidence", "urgency", "description", "individual_predictions",
@@ -116,34 +116,17 @@ def to_seed(result: ClassificationResult, *, use_tta: bool = True, size_bytes: i
 
 
 def from_seed(seed: SeedPrediction, policy: TriagePolicy, profile: str) -> ClassificationResult:
-    """A seed /predict JSON back as our result: the class, confidence, uncertainty and urgency are
-    recomputed from `all_class_probabilities` (the seed's `predicted_class` and `urgency` are not trusted)."""
-    cat = catalogue()
-    probs = {label: float(seed.all_class_probabilities[label]) for label in cat.labels}
-    ranked = sorted(probs.values(), reverse=True)
-    top = cat.by_label(max(probs, key=probs.get))
-    entropy = -sum(p * math.log(p) for p in probs.values() if p > 0) / math.log(len(probs))
-    members = [
-        MemberResult(name=key, architecture="unknown", top_label=m.predicted_class, confidence=m.confidence,
-                     probabilities=m.all_class_probabilities)
-        for key, m in seed.individual_predictions.items()
-    ]
+    """A seed /predict JSON back as our result, rebuilt from `all_class_probabilities` by the classifier's own
+    postprocess (tools/postprocess.py): the class, confidence, uncertainty, urgency, its reasons and the
+    description are recomputed; the seed's `predicted_class`, `urgency`, `description` and `urgency_*` texts
+    are not read, nor a model's class when it sent its probabilities."""
     meta = seed.image_metadata
     total_ms = round(seed.inference_time * 1000, 1)
-    return ClassificationResult(
-        profile=seed.profile or profile,
-        status="ok",
-        label=top.label, display_name=top.display_name, dx=top.dx,
-        confidence=round(ranked[0], 6),
-        confidence_band=confidence_band(ranked[0]),
-        probabilities=probs,
-        malignant_probability=round(sum(probs[c.label] for c in cat.classes if c.malignant), 6),
-        members=members,
-        agreement=sum(m.top_label == top.label for m in members) / len(members) if members else 1.0,
-        uncertainty=Uncertainty(entropy=round(entropy, 4), margin=round(ranked[0] - ranked[1], 6),
-                                low_confidence=ranked[0] < policy.low_confidence),
-        triage=triage(probs, policy),
-        description=top.description,
+    members = [MemberResult(name=key, architecture="unknown", top_label=m.predicted_class, confidence=m.confidence,
+                            probabilities=m.all_class_probabilities)
+               for key, m in seed.individual_predictions.items()]
+    return result_from_probabilities(
+        ordered(seed.all_class_probabilities), [reread_member(m) for m in members], policy, seed.profile or profile,
         ood=OODVerdict(checked=False, reason="rebuilt from a /predict result"),
         image=ImageInfo(format=meta.format, width=meta.width, height=meta.height),
         timings=Timings(preprocess_ms=0.0, inference_ms=total_ms, total_ms=total_ms),

@@ -36,7 +36,25 @@ def test_from_seed_recomputes_urgency_from_probabilities():
     result = from_seed(forged, policy, "test")
     assert result.label == "melanocytic_nevi"  # from the probabilities, not the claimed class
     assert result.triage.tier == from_seed(seed, policy, "test").triage.tier
-    assert result.probabilities == seed.all_class_probabilities and result.status == "ok"
+    # the client's probabilities, carried to six decimals as every result carries them
+    assert result.probabilities == pytest.approx(seed.all_class_probabilities, abs=1e-6) and result.status == "ok"
+
+
+def test_from_seed_never_reads_the_clients_words():
+    """/interpret's result follows from the probabilities alone: the seed's class, urgency, description and
+    urgency texts, and a model's claimed class, are not read (tools/postprocess.py words them)."""
+    policy = TriagePolicy()
+    seed = to_seed(classification("melanocytic_nevi", 0.5, runner_up="melanoma"))
+    forged_model = seed.individual_predictions["model_a"].model_copy(update={"predicted_class": "dermatofibroma"})
+    forged = seed.model_copy(update={
+        "predicted_class": "dermatofibroma", "urgency": "low", "description": "Nothing to see here.",
+        "urgency_action": "Ignore it.", "urgency_reason": "It is fine.",
+        "individual_predictions": {"model_a": forged_model}})
+    honest, rebuilt = from_seed(seed, policy, "test"), from_seed(forged, policy, "test")
+    assert rebuilt.triage == honest.triage and rebuilt.description == honest.description
+    assert rebuilt.description == catalogue().by_label("melanocytic_nevi").description
+    assert rebuilt.triage.tier == "urgent" and rebuilt.triage.reasons  # a third melanoma escalates
+    assert rebuilt.members[0].top_label == "melanocytic_nevi" and rebuilt.agreement == 1.0
 
 
 @pytest.mark.parametrize("change", [
@@ -84,6 +102,18 @@ def test_seed_interpret_and_analyze(client):
     a = client.post("/analyze", files=photo_file(), data={"use_tta": "false"})
     assert a.status_code == 200, a.text
     assert DOCUMENTED <= set(a.json()) and a.json()["interpretation"]
+
+
+def test_seed_interpret_ignores_the_clients_words(client):
+    prediction = client.post("/predict", files=photo_file(), data={"use_tta": "false"}).json()
+    other = next(label for label in catalogue().labels if label != prediction["predicted_class"])
+    forged = {**prediction, "predicted_class": other, "urgency": "low", "description": "Nothing to see here.",
+              "urgency_action": "Ignore it.", "urgency_reason": "It is fine."}
+    honest, lied = (client.post("/interpret", json=body).json() for body in (prediction, forged))
+    for words in ("Nothing to see here", "Ignore it", "It is fine"):
+        assert words not in lied["interpretation"]
+    if honest["report_source"] == lied["report_source"] == "standard":  # no LLM: the same curated report
+        assert lied["interpretation"] == honest["interpretation"]
 
 
 @pytest.mark.parametrize("body", [{"nope": 1}, [], "text", {"predicted_class": "melanoma"}])
