@@ -14,10 +14,10 @@ DEFAULT_LABELS = PROJECT_ROOT.parent / "shared" / "data" / "ham10000_224" / "lab
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from tools.training.recipes import PROFILE_RECIPES
+    from tools.training.profiles import PROFILES
     from tools.training.train import train_member
 
-    recipes = PROFILE_RECIPES[args.profile]
+    recipes = PROFILES[args.profile].recipes
     if not recipes:
         raise ValueError(f"{args.profile} trains nothing: its members are another profile's, recalibrated by "
                          "`ham10k calibrate` (see weights/README.md).")
@@ -280,14 +280,14 @@ def cmd_serve(args: argparse.Namespace) -> NoReturn:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from tools.training.recipes import PROFILE_RECIPES  # pydantic models only: cheap
+    from tools.training.profiles import PROFILES  # pydantic models only: cheap
 
     parser = argparse.ArgumentParser(prog="ham10k", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
     train = sub.add_parser("train", help="fine-tune the default ensemble members")
-    train.add_argument("--profile", choices=sorted(PROFILE_RECIPES), default="ham10k-lite-v2")
-    train.add_argument("--member", choices=sorted({n for r in PROFILE_RECIPES.values() for n in r}) + ["all"], default="all")
+    train.add_argument("--profile", choices=sorted(PROFILES), default="ham10k-lite-v1")
+    train.add_argument("--member", choices=sorted({n for p in PROFILES.values() for n in p.recipes}) + ["all"], default="all")
     train.add_argument("--labels", type=Path, default=DEFAULT_LABELS, help="labels.csv of the training pool")
     train.add_argument("--split", type=Path, default=PROJECT_ROOT / "weights" / "split.csv",
                        help="saved split (image ids); created on first use")
@@ -298,7 +298,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.set_defaults(func=cmd_train)
 
     calibrate = sub.add_parser("calibrate", help="after training: temperatures, triage thresholds, OOD gate, export")
-    calibrate.add_argument("--profile", choices=sorted(PROFILE_RECIPES), default="ham10k-lite-v2")
+    calibrate.add_argument("--profile", choices=sorted(PROFILES), default="ham10k-lite-v1")
     calibrate.add_argument("--keep-default", action="store_true", help="add the profile without making it the default")
     calibrate.add_argument("--runs", type=Path, default=PROJECT_ROOT / "runs")
     calibrate.add_argument("--weights", type=Path, default=PROJECT_ROOT / "weights")

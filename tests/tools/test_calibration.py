@@ -22,10 +22,11 @@ def test_a_reused_member_is_the_shipped_file_read_as_the_app_reads_it():
     from assistant.settings import PROJECT_ROOT
     from tools.classifier import Member
     from tools.manifest import resolve_profile
-    from tools.training.finalize import SHIPPING, reuse_member
+    from tools.training.finalize import reuse_member
+    from tools.training.profiles import PROFILES
 
     weights = PROJECT_ROOT / "weights"
-    (name, source), = SHIPPING["ham10k-lite-v2-cycle2"].reused.items()
+    (name, source), = PROFILES["ham10k-lite-v2-cycle2"].reused.items()
     spec, member = reuse_member(weights, source, name)
     shipped = next(m for m in resolve_profile(weights, source).members if m.name == name)
     assert (spec.file, spec.sha256, spec.architecture, spec.input_size) == (shipped.file, shipped.sha256,

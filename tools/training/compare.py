@@ -24,7 +24,8 @@ from tools.manifest import MemberSpec, resolve_profile
 from tools.training.backbones import LITE_MEAN, LITE_STD
 from tools.training.choose import ALL_VIEWS, choose, paired_difference, resamples, training_priors
 from tools.training.data import load_or_make_split, read_labels
-from tools.training.finalize import V2_VIEW_SETS, reuse_member, run_recipe
+from tools.training.finalize import reuse_member, run_recipe
+from tools.training.profiles import V2_VIEW_SETS
 
 
 def run_member(run_dir: Path, name: str) -> Member:

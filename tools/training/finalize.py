@@ -11,8 +11,6 @@ import numpy as np
 import torch
 from safetensors.torch import load_file, save_file
 
-from pydantic import BaseModel
-
 from tools.catalogue import catalogue
 from tools.checkpoints import load_into, sha256_file
 from tools.classifier import Member, build_model, combine, ensemble_probabilities, probabilities
@@ -26,60 +24,9 @@ from tools.training.data import load_or_make_split, read_labels
 from tools.training.nonskin import all_non_skin
 from tools.training.choose import (choose, fit_ensemble_temperature, fit_tau, fit_temperature, member_nll,
                                    member_probabilities, nll, training_priors)
-from tools.training.recipes import PROFILE_RECIPES, Recipe
+from tools.training.profiles import PROFILES, TrainedProfile
+from tools.training.recipes import Recipe
 
-class Shipping(BaseModel):
-    """What `ham10k calibrate` produces for one profile."""
-    profile: str
-    file_prefix: str
-    description: str
-    # Candidate TTA view sets; the one with the best calibration balanced accuracy ships (ties: fewer views).
-    view_sets: list[list[View]]
-    mel_sensitivity: float      # target share of calibration melanomas the urgent flag catches
-    malignant_sensitivity: float = 0.90
-    report_file: str
-    # Members shipped unchanged from another profile (same file), by name: recalibrated here with the rest.
-    reused: dict[str, str] = {}
-    # The post-hoc choices of tools/training/choose.py: views then member weights held to the bootstrap noise,
-    # a prior correction with its temperature. False: the view set with the best balanced accuracy, equal weights.
-    post_hoc: bool = False
-
-
-V2_VIEW_SETS: list[list[View]] = [
-    ["identity"], ["identity", "hflip"], ["identity", "hflip", "vflip"], ["identity", "hflip", "vflip", "rot90"],
-    ["identity", "hflip", "vflip", "rot90", "rot180", "rot270"]]
-
-SHIPPING = {
-    "ham10k-lite-v1": Shipping(
-        profile="ham10k-lite-v1", file_prefix="ham10k_lite", report_file="calibration.json",
-        description="Two EfficientNet-Lite members fine-tuned on HAM10000 (224 px pool) in this repository; "
-                    "temperature-scaled, with an out-of-distribution gate. See weights/README.md.",
-        view_sets=[["identity", "hflip", "vflip", "rot90"]], mel_sensitivity=0.95),
-    "ham10k-lite-v2": Shipping(
-        profile="ham10k-lite-v2", file_prefix="ham10k_lite_v2", report_file="calibration_v2.json",
-        description="v1's two EfficientNet-Lite recipes trained longer with EMA weights (member B with mixup / CutMix); "
-                    "temperature-scaled, TTA views chosen on the calibration split, with an out-of-distribution gate. "
-                    "See weights/README.md.",
-        view_sets=V2_VIEW_SETS, mel_sensitivity=0.92),
-    "ham10k-lite-v2-cycle2": Shipping(
-        profile="ham10k-lite-v2-cycle2", file_prefix="ham10k_lite_v2c", report_file="calibration_v2c.json",
-        description="v1's member A beside member B trained for a second cycle at 224 px with EMA weights; "
-                    "temperature-scaled, TTA views chosen on the calibration split, with an out-of-distribution gate. "
-                    "See weights/README.md.",
-        reused={"A": "ham10k-lite-v1"}, view_sets=V2_VIEW_SETS, mel_sensitivity=0.92),
-    "ham10k-lite-v1.1": Shipping(
-        profile="ham10k-lite-v1.1", file_prefix="ham10k_lite", report_file="calibration_v1.1.json",
-        description="v1's two EfficientNet-Lite members with the post-hoc choices made on the calibration split: "
-                    "the TTA views and member weights held to the bootstrap noise, a prior (logit) correction toward "
-                    "the rarer classes, recalibrated, and the urgent flag's operating point. See weights/README.md.",
-        reused={"A": "ham10k-lite-v1", "B": "ham10k-lite-v1"}, view_sets=V2_VIEW_SETS, mel_sensitivity=0.92,
-        post_hoc=True),
-    "ham10k-lite-v3": Shipping(
-        profile="ham10k-lite-v3", file_prefix="ham10k_lite_v3", report_file="calibration_v3.json",
-        description="Three EfficientNet-Lite members (lite0, lite1, lite2) trained on a lent GPU, longer and at higher "
-                    "resolution, with the post-hoc choices of v1.1. See weights/README.md.",
-        view_sets=V2_VIEW_SETS, mel_sensitivity=0.92, post_hoc=True),
-}
 ALL_VIEWS: list[View] = list(VIEWS)  # every view tools/preprocess.py knows, in its order
 OOD_QUANTILE = 0.99
 OOD_MEMBER = "A"
@@ -171,7 +118,7 @@ def choose_views(logits: list[torch.Tensor], y: torch.Tensor, view_sets: list[li
 
 def finalize(run_dir: Path, weights_dir: Path, labels_csv: Path, split_csv: Path, batch_size: int = 32,
              profile_id: str = "ham10k-lite-v2", make_default: bool = True) -> dict:
-    shipping = SHIPPING[profile_id]
+    shipping = PROFILES[profile_id]
     cat = catalogue()
     rows = read_labels(labels_csv)
     split = load_or_make_split(rows, split_csv)
@@ -179,7 +126,7 @@ def finalize(run_dir: Path, weights_dir: Path, labels_csv: Path, split_csv: Path
     calib = [r for r in rows if split[r["image_id"]] == "calibration"]
     y_cal = torch.tensor([cat.by_dx(r["dx"]).index for r in calib])
 
-    names = sorted(set(shipping.reused) | (set(PROFILE_RECIPES.get(profile_id, {})) - set(shipping.reused)))
+    names = sorted(set(shipping.reused) | (set(shipping.recipes) - set(shipping.reused)))
     exported = [reuse_member(weights_dir, shipping.reused[name], name) if name in shipping.reused
                 else export_member(run_dir, name, weights_dir, shipping.file_prefix) for name in names]
     members = [m for _, m in exported]
@@ -225,7 +172,7 @@ def finalize(run_dir: Path, weights_dir: Path, labels_csv: Path, split_csv: Path
     if OOD_MEMBER in shipping.reused:  # the same member, the same identity view: its profile's gate as it is
         ood = resolve_profile(weights_dir, shipping.reused[OOD_MEMBER]).ood
         report["ood"] = {"reused_from": shipping.reused[OOD_MEMBER], "threshold": ood.threshold}
-        return write_profile(weights_dir, shipping, specs, policy, ood, correction, make_default, report)
+        return write_profile(weights_dir, profile_id, shipping, specs, policy, ood, correction, make_default, report)
     # OOD gate on member A's intermediate features: Gaussians fitted on training images, scales and
     # threshold from the calibration split.
     train_out = infer(members[:1], [r["path"] for r in train], batch_size, desc="training features (OOD)", tta=False)
@@ -247,12 +194,11 @@ def finalize(run_dir: Path, weights_dir: Path, labels_csv: Path, split_csv: Path
     }
     ood = OODSpec(member=OOD_MEMBER, layers=OOD_LAYERS, file=ood_file.name, sha256=sha256_file(ood_file),
                   threshold=round(gate.threshold, 4))
-    return write_profile(weights_dir, shipping, specs, policy, ood, correction, make_default, report)
+    return write_profile(weights_dir, profile_id, shipping, specs, policy, ood, correction, make_default, report)
 
 
-def write_profile(weights_dir: Path, shipping: Shipping, specs: list[MemberSpec], policy: TriagePolicy, ood: OODSpec,
+def write_profile(weights_dir: Path, profile_id: str, shipping: TrainedProfile, specs: list[MemberSpec], policy: TriagePolicy, ood: OODSpec,
                   correction: PriorCorrection | None, make_default: bool, report: dict) -> dict:
-    profile_id = shipping.profile
     profile = ProfileSpec(id=profile_id, description=shipping.description, members=specs, triage=policy, ood=ood,
                           prior_correction=correction)
     manifest_path = weights_dir / "manifest.json"

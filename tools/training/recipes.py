@@ -68,7 +68,7 @@ RECIPES_V2_SCRATCH = {
 # with EMA weights, v1's imbalance handling kept; Shades of Gray on member A only, so the members also differ
 # in colour handling. Tried 2026-12-03. Member A with Shades of Gray fell behind on the calibration split
 # (0.694 / 0.627 / 0.648, EMA 0.669 / 0.692 / 0.686 after epochs 1-3) and was stopped to give B the CPU;
-# v2 ships v1's member A unchanged (tools/training/finalize.py, SHIPPING reused) beside this member B.
+# v2 ships v1's member A unchanged (tools/training/profiles.py, reused) beside this member B.
 RECIPES_V2_TRIED = {
     "A": Recipe(name="A", variant=0, input_size=224, epochs=8, lr_body=1.5e-4, lr_head=5e-4, label_smoothing=0.1,
                 sampling_power=1.0, loss_power=0.0, crop_scale=(0.6, 1.0), jitter=0.1, rotate=0,
@@ -101,7 +101,3 @@ RECIPES_GPU = {
 # The cross-validation baseline: v1's own CPU recipes, run unscaled on the accelerator.
 RECIPES_V1_AS_IS = {name: r.model_copy(update={"name": f"v1{name}", "scale_on_accelerator": False})
                     for name, r in RECIPES_V1.items()}
-
-# v1.1 trains nothing: v1's members with the post-hoc choices made on the calibration split (`ham10k calibrate`).
-PROFILE_RECIPES = {"ham10k-lite-v1": RECIPES_V1, "ham10k-lite-v1.1": {}, "ham10k-lite-v2": RECIPES_V2,
-                   "ham10k-lite-v2-cycle2": RECIPES_V2_CYCLE2, "ham10k-lite-v3": RECIPES_GPU}
