@@ -73,6 +73,7 @@ class Choice:
     probs: torch.Tensor = field(repr=False)
     balanced_accuracy: float = 0.0
     melanoma_recall: float = 0.0
+    tau_curve: list[dict] = field(default_factory=list, repr=False)  # fit_tau's rows, kept for the report
 
     @property
     def cost(self) -> tuple[int, float]:
@@ -119,12 +120,12 @@ def candidates(logits: list[torch.Tensor], y: torch.Tensor, priors: list[float],
     for views in view_sets:
         member_probs, temps = member_probabilities(logits, y, views)
         for weights in weightings:
-            tau, _ = fit_tau(member_probs, weights, y, priors)
+            tau, curve = fit_tau(member_probs, weights, y, priors)
             _, probs = ensemble_probabilities(member_probs, weights, PriorCorrection(priors=priors, tau=tau))
             pred = probs.argmax(1).numpy()
             out.append(Choice(views=views, weights=weights, temperatures=temps, tau=tau, probs=probs,
                               balanced_accuracy=balanced_accuracy(pred, yn, len(priors)),
-                              melanoma_recall=float((pred[yn == mel] == mel).mean())))
+                              melanoma_recall=float((pred[yn == mel] == mel).mean()), tau_curve=curve))
     return out
 
 

@@ -20,19 +20,15 @@ from tools.catalogue import catalogue
 from tools.checkpoints import load_into
 from tools.classifier import Member, build_model
 from tools.evaluate import infer
-from tools.manifest import MemberSpec, resolve_profile
-from tools.training.backbones import LITE_MEAN, LITE_STD
-from tools.training.choose import ALL_VIEWS, choose, paired_difference, resamples, training_priors
+from tools.manifest import resolve_profile
+from tools.training.choose import choose, paired_difference, resamples, training_priors
 from tools.training.data import load_or_make_split, read_labels
-from tools.training.finalize import reuse_member, run_recipe
+from tools.training.finalize import reuse_member, run_recipe, spec_from_recipe
 from tools.training.profiles import V2_VIEW_SETS
 
 
 def run_member(run_dir: Path, name: str) -> Member:
-    recipe = run_recipe(run_dir, name)
-    spec = MemberSpec(name=name, architecture=recipe.architecture, file=f"member_{name}.safetensors",
-                      input_size=recipe.input_size, mean=LITE_MEAN, std=LITE_STD,
-                      colour_constancy=recipe.colour_constancy, tta_views=ALL_VIEWS)
+    spec = spec_from_recipe(run_recipe(run_dir, name), name, f"member_{name}.safetensors")
     model = build_model(spec)
     load_into(model, run_dir / spec.file)
     return Member.wrap(spec, model, [])

@@ -18,16 +18,14 @@ from tools.metrics import ece, summary
 from tools.evaluate import infer, operating_points
 from tools.manifest import MemberSpec, OODSpec, PriorCorrection, ProfileSpec, TriagePolicy, View, resolve_profile
 from tools.ood import OODGate
-from tools.preprocess import VIEWS, prepare
+from tools.preprocess import prepare
 from tools.training.backbones import LITE_MEAN, LITE_STD
 from tools.training.data import load_or_make_split, read_labels
 from tools.training.nonskin import all_non_skin
-from tools.training.choose import (choose, fit_ensemble_temperature, fit_tau, fit_temperature, member_nll,
-                                   member_probabilities, nll, training_priors)
+from tools.training.choose import ALL_VIEWS, choose, fit_ensemble_temperature, fit_temperature, member_nll, nll, training_priors
 from tools.training.profiles import PROFILES, TrainedProfile
 from tools.training.recipes import Recipe
 
-ALL_VIEWS: list[View] = list(VIEWS)  # every view tools/preprocess.py knows, in its order
 OOD_QUANTILE = 0.99
 OOD_MEMBER = "A"
 OOD_LAYERS = [3, 4, 5, 6]  # outputs of blocks 2-5 of tf_efficientnet_lite0
@@ -73,16 +71,19 @@ def run_recipe(run_dir: Path, name: str) -> Recipe:
     return Recipe(**json.loads((run_dir / "sweep.json").read_text())["runs"][name]["recipe"])
 
 
+def spec_from_recipe(recipe: Recipe, name: str, file: str, sha256: str | None = None) -> MemberSpec:
+    """A trained member's spec: its preprocessing from its recipe, every view (the choice comes later)."""
+    return MemberSpec(name=name, architecture=recipe.architecture, file=file, sha256=sha256,
+                      input_size=recipe.input_size, mean=LITE_MEAN, std=LITE_STD,
+                      colour_constancy=recipe.colour_constancy, tta_views=ALL_VIEWS, weight=0.5)
+
+
 def export_member(run_dir: Path, name: str, weights_dir: Path, file_prefix: str) -> tuple[MemberSpec, Member]:
     recipe = run_recipe(run_dir, name)
     state = load_file(str(run_dir / f"member_{name}.safetensors"))
     out = weights_dir / f"{file_prefix}_{name}.safetensors"
     save_file({k: v.half() if v.is_floating_point() else v for k, v in state.items()}, str(out))
-    spec = MemberSpec(
-        name=name, architecture=recipe.architecture, file=out.name, sha256=sha256_file(out),
-        input_size=recipe.input_size, mean=LITE_MEAN, std=LITE_STD, colour_constancy=recipe.colour_constancy,
-        tta_views=ALL_VIEWS, weight=0.5,
-    )
+    spec = spec_from_recipe(recipe, name, out.name, sha256_file(out))
     model = build_model(spec)
     load_into(model, out)  # the shipped fp16 file, as the app will read it
     return spec, Member.wrap(spec, model, OOD_LAYERS if name == OOD_MEMBER else [])
@@ -136,9 +137,8 @@ def finalize(run_dir: Path, weights_dir: Path, labels_csv: Path, split_csv: Path
         priors = training_priors([cat.by_dx(r["dx"]).index for r in train], len(cat.classes))
         chosen, tables = choose(cal.logits, y_cal, priors, shipping.view_sets)
         views, weights = chosen.views, chosen.weights
-        _, tau_curve = fit_tau(member_probabilities(cal.logits, y_cal, views)[0], weights, y_cal, priors)
         view_table = {"rule": "views with equal weights, then weights; the cheapest within the paired bootstrap "
-                              "noise of the best", **tables, "tau_curve": tau_curve}
+                              "noise of the best", **tables, "tau_curve": chosen.tau_curve}
         correction = PriorCorrection(priors=priors, tau=chosen.tau)
     else:
         views, view_table = choose_views(cal.logits, y_cal, shipping.view_sets)
