@@ -45,7 +45,7 @@ from assistant.guardrails import (
     reply_text,
 )
 from assistant.llm import ChatStream, LLMClient, LLMError, failure_kind
-from assistant.text.prompts import prompt_data, prompt_text
+from assistant.text.prompts import locale_data, prompt_data, prompt_text
 from assistant.report import Report
 from assistant.text.result import facts
 from assistant.report import sections as report_sections
@@ -123,7 +123,7 @@ class FollowupAnswer(BaseModel):
 
 @cache
 def _snippets() -> dict[str, str]:
-    return {k: v.strip() for k, v in prompt_data("followup/snippets.toml")["snippets"].items()}
+    return {k: v.strip() for k, v in locale_data("followup/snippets.toml")["snippets"].items()}
 
 
 # ---------------------------------------------------------------- what the question is about

@@ -300,7 +300,7 @@ class ReportAudit(BaseModel):
 async def audit_reports(photos: list[Path], services: "Services") -> list[ReportAudit]:
     """Write the report of each photo with the services' LLM and run every output check on the model's
     sections as shown (the standard text is the app's own)."""
-    from assistant.text.prompts import prompt_data
+    from assistant.text.prompts import locale_data
     from assistant.report import instruction_texts, output_context, sections, stream_report
     from assistant.safety import check_output
     from tools.intake import load_image
@@ -319,7 +319,7 @@ async def audit_reports(photos: list[Path], services: "Services") -> list[Report
             report = getattr(event, "report", report)
         assert report is not None
         problems = []
-        leads = prompt_data("report_fixed.toml")["leads"]
+        leads = locale_data("report/fixed.toml")["leads"]
         for s in report.sections:
             if s.source == "model":
                 context = output_context(specs[s.number]).model_copy(update={"figures": False})

@@ -3,9 +3,9 @@ is checked.
 
 The user always gets nine sections, in the seed's order. The model writes sections 1-8; the app writes
 the headings and numbering, the result line in section 2, the urgency line in section 4, and all of
-section 9 (prompts/report_fixed.toml). A model section that is missing, empty, cut off, skipped or
+section 9 (prompts/locales/<locale>/report/fixed.toml). A model section that is missing, empty, cut off, skipped or
 contains forbidden content (assistant/safety.py) is replaced by the standard text for the class
-(prompts/fallback/), and the report says so; a section that comes after its turn (out of order, or a
+(prompts/locales/<locale>/report/fallback/), and the report says so; a section that comes after its turn (out of order, or a
 second copy) is dropped. When the LLM is down, slow or unusable, the whole report is the standard one.
 
 Nothing the model writes is shown before it is checked: the report streams section by section
@@ -35,7 +35,7 @@ from openai.types.chat import ChatCompletionContentPartParam, ChatCompletionMess
 from pydantic import BaseModel, ConfigDict, computed_field
 
 from assistant.llm import FailureKind, LLMClient, LLMError, failure_kind, image_part
-from assistant.text.prompts import prompt_data, prompt_text
+from assistant.text.prompts import locale_data, locale_text, prompt_data, prompt_text
 from assistant.text.result import facts
 from assistant.safety import CHECKS, OutputContext, check_output, clean_markdown, drop_sentences
 from tools.catalogue import catalogue
@@ -68,7 +68,7 @@ class SectionSpec(BaseModel):
 
 @cache
 def sections() -> tuple[SectionSpec, ...]:
-    raw = prompt_data("sections.toml")
+    raw = locale_data("report/sections.toml")
     return tuple(SectionSpec(number=i, **s) for i, s in enumerate(raw["sections"], start=1))
 
 
@@ -234,12 +234,12 @@ def _opening(number: int) -> str:
 
 def _lead(number: int, values: Mapping[str, str]) -> str | None:
     """The app's line at the start of a section (the result in 2, the urgency in 4), or None."""
-    lead = prompt_data("report_fixed.toml")["leads"].get(str(number))
+    lead = locale_data("report/fixed.toml")["leads"].get(str(number))
     return Template(lead).substitute(values) if lead is not None else None
 
 
 def _fixed_body(number: int, values: Mapping[str, str]) -> str:
-    return Template(prompt_data("report_fixed.toml")["fixed"][str(number)]).substitute(values).strip()
+    return Template(locale_data("report/fixed.toml")["fixed"][str(number)]).substitute(values).strip()
 
 
 def _section(number: int, body: str, source: Source, values: Mapping[str, str]) -> ReportSection:
@@ -249,7 +249,7 @@ def _section(number: int, body: str, source: Source, values: Mapping[str, str]) 
 
 
 def _fallback_file(name: str) -> dict[int, str]:
-    return {p.number: p.body for p in parse_sections(prompt_text(f"fallback/{name}.md"))}
+    return {p.number: p.body for p in parse_sections(locale_text(f"report/fallback/{name}.md"))}
 
 
 def _standard_bodies(result: ClassificationResult) -> dict[int, str]:
@@ -278,7 +278,7 @@ def _summarise(
 ) -> Report:
     """The report of these nine sections, with its overall source and note."""
     replaced = [str(s.number) for s in shown if s.number in _writable() and s.source == "standard"]
-    notes = prompt_data("report_fixed.toml")["notes"]
+    notes = locale_data("report/fixed.toml")["notes"]
     if not replaced:
         overall, note = "model", None
     elif len(replaced) == len(_writable()):

@@ -24,7 +24,7 @@ from tests.servers import free_port, stop, wait_for_http
 
 REPO = Path(__file__).resolve().parents[1]
 LESION = REPO / "tests" / "assets" / "ISIC_0024306.jpg"
-SECTIONS = [s["title"] for s in tomllib.loads((REPO / "prompts" / "sections.toml").read_text("utf-8"))["sections"]]
+SECTIONS = [s["title"] for s in tomllib.loads((REPO / "prompts" / "locales" / "en" / "report" / "sections.toml").read_text("utf-8"))["sections"]]
 
 
 def test_pyproject_lists_every_package() -> None:
@@ -82,7 +82,7 @@ def test_installed_package_is_self_contained(installed: tuple[Path, Path, dict[s
     for name, path in paths.items():
         assert path.is_relative_to(venv.resolve()), f"{name} comes from {path}, not the new venv"
     assert paths["root"] == paths["assistant"].parent / "resources"
-    for shipped in ("prompts/sections.toml", "public/ham10k.css", ".chainlit/config.toml", "chainlit.md",
+    for shipped in ("prompts/locales/en/report/sections.toml", "public/ham10k.css", ".chainlit/config.toml", "chainlit.md",
                     "weights/manifest.json", "weights/calibration.json", "weights/ham10k_lite_A.safetensors"):
         assert (paths["root"] / shipped).is_file(), shipped
     assert paths["locales"] == paths["tools"].parent / "locales"

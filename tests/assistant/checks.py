@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import tomllib
 
-from assistant.text.prompts import PROMPTS_DIR
+from assistant.text.prompts import LOCALE_TEXTS_DIR
 from assistant.report import Report
 from assistant.text.result import facts
 from assistant.safety import find_forbidden
@@ -22,7 +22,7 @@ SEED_TITLES = [
     "Professional Follow-Up Rationale",
     "Important Disclaimers",
 ]
-NOTES = tomllib.loads((PROMPTS_DIR / "report_fixed.toml").read_text(encoding="utf-8"))["notes"]
+NOTES = tomllib.loads((LOCALE_TEXTS_DIR / "en" / "report" / "fixed.toml").read_text(encoding="utf-8"))["notes"]
 STANDARD_NOTE = NOTES["standard"]  # the AI writer was not available (also: no AI writer configured)
 TIMEOUT_NOTE = NOTES["timeout"]
 ERROR_NOTE = NOTES["error"]

@@ -15,7 +15,7 @@ from assistant.report import (
     validate_report,
 )
 from assistant.safety import find_forbidden
-from assistant.text.prompts import PROMPTS_DIR
+from assistant.text.prompts import LOCALE_TEXTS_DIR, PROMPTS_DIR
 from assistant.text.result import facts
 from tests.assistant.checks import BODIES, SEED_TITLES, STANDARD_NOTE, UNUSABLE_NOTE, assert_complete, reply
 from tests.assistant.factories import classification
@@ -181,7 +181,7 @@ def test_standard_report_for_every_class_and_variant(label: str, escalate_to: st
 
 @pytest.mark.parametrize("dx", [c.dx for c in catalogue().classes])
 def test_fallback_files_are_complete_leaflets(dx: str) -> None:
-    text = (PROMPTS_DIR / "fallback" / f"{dx}.md").read_text(encoding="utf-8")
+    text = (LOCALE_TEXTS_DIR / "en" / "report" / "fallback" / f"{dx}.md").read_text(encoding="utf-8")
     assert [p.number for p in parse_sections(text)] == list(range(1, 9))
     words = len(re.findall(r"[A-Za-z0-9']+", re.sub(r"^## .*$", "", text, flags=re.M)))
     assert 300 <= words <= 480, words
