@@ -11,11 +11,13 @@ import tempfile
 from pathlib import Path
 
 import chainlit as cl
+from babel import Locale
+from chainlit.input_widget import Select
 from chainlit.config import config as chainlit_config
 from chainlit.utils import utc_now
 
 from assistant import metrics
-from assistant.charts import probability_figure
+from assistant.charts import chart_content, probability_figure
 from assistant.events import (
     ChatEvent,
     Heatmap,
@@ -28,6 +30,7 @@ from assistant.events import (
     ToolFinished,
     ToolStarted,
 )
+from assistant.locale import LOCALES, LocaleChoice, accept_language, from_tags
 from assistant.orchestrator import Attachment, Conversation, Services, Turn
 from assistant.logs import configure_logging
 from assistant.settings import get_settings
@@ -60,8 +63,24 @@ def _private_files_dir() -> None:
     chainlit.config.FILES_DIRECTORY = chainlit.server.FILES_DIRECTORY = folder
 
 
+def _about_page_per_language() -> None:
+    """Chainlit reads chainlit_<tag>.md only for the browser's exact tag: a de-AT or pt-BR browser would get
+    the English "About" page. Each browser language gets the page of the locale the chat speaks to it."""
+    import chainlit.server
+    from chainlit.markdown import get_markdown_str
+
+    def markdown(root: str, language: str) -> str | None:
+        return get_markdown_str(root, CHAINLIT_TAGS[from_tags([language], "browser").locale])
+
+    chainlit.server.get_markdown_str = markdown
+
+
+# Chainlit's names for our locales: its translation files and chainlit_<tag>.md.
+CHAINLIT_TAGS = {"en": "en-US", "fr": "fr-FR", "de": "de-DE", "es": "es", "it": "it", "pt": "pt-PT"}
+
 _apply_settings()
 _private_files_dir()
+_about_page_per_language()
 
 if settings.widget_tokens or settings.staff_auth_header:
     # Any auth callback makes Chainlit require a login (and CHAINLIT_AUTH_SECRET): the widget then logs in
@@ -87,17 +106,41 @@ async def load_services() -> None:
 
 @cl.set_chat_profiles
 async def chat_profiles(user: cl.User | None = None, language: str | None = None) -> list[cl.ChatProfile]:
-    # A single profile is how Chainlit shows a description and starters on its welcome screen.
-    starters = [cl.Starter(label=f.label, message=f.label, icon=f.icon) for f in faqs()]
-    return [cl.ChatProfile(name=t("chat.product_name"), markdown_description=t("chat.welcome"),
+    # A single profile is how Chainlit shows a description and starters on its welcome screen; `language`
+    # is the browser's.
+    lang = from_tags([language or ""], "browser").locale
+    starters = [cl.Starter(label=f.label, message=f.label, icon=f.icon) for f in faqs(lang)]
+    return [cl.ChatProfile(name=t("chat.product_name", lang), markdown_description=t("chat.welcome", lang),
                            icon="/public/favicon.svg", default=True, starters=starters)]
+
+
+def _browser_locale() -> LocaleChoice:
+    """The browser's languages, as its socket's Accept-Language header gives them (the page and the widget)."""
+    environ = getattr(cl.context.session, "environ", None) or {}
+    return from_tags(accept_language(environ.get("HTTP_ACCEPT_LANGUAGE")), "browser")
 
 
 @cl.on_chat_start
 async def start() -> None:
     assert _services is not None  # on_app_startup ran before the first connection
-    cl.user_session.set("conversation", Conversation(_services))
+    conversation = Conversation(_services, _browser_locale())
+    cl.user_session.set("conversation", conversation)
     metrics.CHAT_SESSIONS.inc()
+    await _language_setting(conversation.lang)
+
+
+async def _language_setting(lang: str) -> None:
+    names = {Locale.parse(code).get_display_name(code).capitalize(): code for code in LOCALES}
+    await cl.ChatSettings([Select(id="locale", label=t("chat.setting_language", lang), items=names,
+                                  initial_value=lang)]).send()
+
+
+@cl.on_settings_update
+async def settings_changed(values: dict) -> None:
+    conversation: Conversation = cl.user_session.get("conversation")
+    if values.get("locale") and values["locale"] != conversation.lang and conversation.choose(values["locale"]):
+        await cl.Message(content=t("chat.language_set", conversation.lang)).send()
+        await _language_setting(conversation.lang)
 
 
 @cl.on_chat_end
@@ -149,6 +192,7 @@ class ChainlitView:
                 await cl.Message(content=f"{event.heading}\n\n{event.caption}", elements=[picture]).send()
             case ProbabilityChart():
                 chart = cl.Plotly(name=event.title, figure=probability_figure(event), display="inline", size="large")
+                chart.content = chart_content(chart.content)
                 await cl.Message(content=event.heading, elements=[chart]).send()
             case TextStarted():
                 self.messages[event.message_id] = cl.Message(content="")

@@ -45,7 +45,7 @@ from assistant.guardrails import (
     reply_text,
 )
 from assistant.llm import ChatStream, LLMClient, LLMError, failure_kind
-from assistant.text.prompts import locale_data, prompt_data, prompt_text
+from assistant.text.prompts import has_locale_text, locale_data, prompt_data, prompt_text
 from assistant.report import Report
 from assistant.text.result import facts
 from assistant.report import sections as report_sections
@@ -55,7 +55,7 @@ from assistant.safety import CHECKS, OutputContext, ViolationKind, check_answer,
 from assistant.settings import get_settings
 from tools.catalogue import catalogue
 from tools.result import ClassificationResult
-from tools.text import render, t, term
+from tools.text import DEFAULT_LOCALE, render, t, term
 
 log = logging.getLogger(__name__)
 
@@ -122,8 +122,8 @@ class FollowupAnswer(BaseModel):
 
 
 @cache
-def _snippets() -> dict[str, str]:
-    return {k: v.strip() for k, v in locale_data("followup/snippets.toml")["snippets"].items()}
+def _snippets(locale: str = DEFAULT_LOCALE) -> dict[str, str]:
+    return {k: v.strip() for k, v in locale_data("followup/snippets.toml", locale)["snippets"].items()}
 
 
 # ---------------------------------------------------------------- what the question is about
@@ -209,47 +209,48 @@ def needs_result(question: str) -> bool:
 # ---------------------------------------------------------------- curated answers
 
 
-def _values(number: int, result: ClassificationResult) -> dict[str, str]:
-    return facts(result) | {"number": str(number)}
+def _values(number: int, result: ClassificationResult, locale: str) -> dict[str, str]:
+    return facts(result, locale) | {"number": str(number)}
 
 
-def _fill(key: str, number: int, result: ClassificationResult, **extra: str) -> str:
-    return Template(_snippets()[key]).substitute(_values(number, result), **extra)
+def _fill(key: str, number: int, result: ClassificationResult, locale: str = DEFAULT_LOCALE, **extra: str) -> str:
+    return Template(_snippets(locale)[key]).substitute(_values(number, result, locale), **extra)
 
 
-def _result_line(number: int, result: ClassificationResult) -> str:
+def _result_line(number: int, result: ClassificationResult, locale: str) -> str:
     if result.status != "ok":
-        return t("curated.result_line_not_a_lesion", number=number)
-    v = facts(result)
-    return t("curated.result_line", number=number, display_name=v["display_name"], confidence_pct=v["confidence_pct"],
+        return t("curated.result_line_not_a_lesion", locale, number=number)
+    v = facts(result, locale)
+    return t("curated.result_line", locale, number=number, display_name=v["display_name"], confidence_pct=v["confidence_pct"],
              confidence_band=v["confidence_band"], malignant_pct=v["malignant_pct"], tier_title=v["tier_title"])
 
 
-def _percent_part(question: str, number: int, result: ClassificationResult) -> str:
-    parts = [_fill("percentages", number, result)]
-    cat = catalogue()
+def _percent_part(question: str, number: int, result: ClassificationResult, locale: str) -> str:
+    parts = [_fill("percentages", number, result, locale)]
+    cat = catalogue(locale)
     for raw in _PERCENT_IN_QUESTION.findall(question):
         asked = round(float(raw.replace(",", ".")))
         owners = [cat.by_label(label).display_name for label, p in result.top(len(result.probabilities)) if round(p * 100) == asked]
         if owners:
-            parts.append(t("curated.percent_owners", number=number, asked=asked, owners=owners))
+            parts.append(t("curated.percent_owners", locale, number=number, asked=asked, owners=owners))
         elif round(result.malignant_probability * 100) == asked:
-            parts.append(t("curated.percent_malignant", number=number, asked=asked))
+            parts.append(t("curated.percent_malignant", locale, number=number, asked=asked))
         else:
-            parts.append(t("curated.percent_unknown", number=number, asked=asked))
+            parts.append(t("curated.percent_unknown", locale, number=number, asked=asked))
     if result.uncertainty.low_confidence:
-        parts.append(_snippets()["low_confidence"])
+        parts.append(_snippets(locale)["low_confidence"])
     return "\n\n".join(parts)
 
 
-def _compare_part(question: str, context: FollowupContext) -> str:
+def _compare_part(question: str, context: FollowupContext, locale: str) -> str:
     if len(context.results) < 2:
-        return _snippets()["compare_single"]
+        return _snippets(locale)["compare_single"]
     numbers = _named_images(question, context)
     if len(numbers) < 2:
         numbers = list(range(max(1, len(context.results) - COMPARE_MAX + 1), len(context.results) + 1))
-    lines = [_result_line(n, context.results[n - 1]) for n in numbers]
-    return "\n".join([_snippets()["compare_intro"], *lines]) + "\n\n" + _snippets()["compare_outro"]
+    lines = [_result_line(n, context.results[n - 1], locale) for n in numbers]
+    snip = _snippets(locale)
+    return "\n".join([snip["compare_intro"], *lines]) + "\n\n" + snip["compare_outro"]
 
 
 def _named_images(question: str, context: FollowupContext) -> list[int]:
@@ -266,26 +267,27 @@ def _subject(question: str, context: FollowupContext) -> tuple[int, Classificati
     return (named[0], context.results[named[0] - 1]) if len(named) == 1 else context.latest()
 
 
-def _class_part(labels: list[str]) -> str:
-    cat = catalogue()
+def _class_part(labels: list[str], locale: str) -> str:
+    cat = catalogue(locale)
     lines = [f"- **{cat.by_label(label).display_name}:** {cat.by_label(label).description}" for label in labels]
-    return "\n".join([_snippets()["class_intro"], *lines])
+    return "\n".join([_snippets(locale)["class_intro"], *lines])
 
 
-def _report_section(report: Report | None, number: int) -> str | None:
+def _report_section(report: Report | None, number: int, locale: str) -> str | None:
     if report is None:
         return None
     for s in report.sections:
         if s.number == number:
-            return t("curated.report_section", number=s.number, title=s.title) + "\n\n" + s.body
+            return t("curated.report_section", locale, number=s.number, title=s.title) + "\n\n" + s.body
     return None
 
 
 def curated_answer(question: str, context: FollowupContext, language: str) -> str:
     """An answer built only from the app's curated material: the snippets in prompts/followup/,
     the class catalogue, the latest result's actual numbers and the matching sections of its report.
-    Pure and never raises for any question; English, after a one-line note when `language` is not."""
-    snip = _snippets()
+    Pure and never raises for any question; in `language`, or in English after a one-line note where that
+    locale has no curated answers."""
+    snip = _snippets(language)
     found = topics(question)
     latest = context.latest()
     parts: list[str] = []
@@ -301,7 +303,7 @@ def curated_answer(question: str, context: FollowupContext, language: str) -> st
             if latest is None:
                 needs_photo = True
             else:
-                parts.append(_compare_part(question, context))
+                parts.append(_compare_part(question, context, language))
         elif topic in ("percent", "urgency", "worry"):
             subject = _subject(question, context)
             if subject is None:
@@ -309,37 +311,37 @@ def curated_answer(question: str, context: FollowupContext, language: str) -> st
                 continue
             number, result = subject
             if topic == "percent":
-                parts.append(_percent_part(question, number, result))
+                parts.append(_percent_part(question, number, result, language))
             elif topic == "urgency":
-                parts.append(_fill("urgency", number, result))
+                parts.append(_fill("urgency", number, result, language))
             else:
-                parts += [snip["worry"], _fill("result_summary", number, result)]
-                parts.append(_report_section(context.report(number), 5) or snip["see_doctor"])
+                parts += [snip["worry"], _fill("result_summary", number, result, language)]
+                parts.append(_report_section(context.report(number), 5, language) or snip["see_doctor"])
         elif topic == "see_doctor":
             if latest:
-                parts.append(_report_section(context.report(latest[0]), 4) or _fill("result_summary", *latest))
+                parts.append(_report_section(context.report(latest[0]), 4, language) or _fill("result_summary", *latest, language))
             parts.append(snip["see_doctor"])
         elif topic == "self_check":
             parts.append(snip["self_check"])
-            if latest and (section := _report_section(context.report(latest[0]), 6)):
+            if latest and (section := _report_section(context.report(latest[0]), 6, language)):
                 parts.append(section)
         elif topic == "visit":
             parts.append(snip["visit"])
-            if latest and (section := _report_section(context.report(latest[0]), 8)):
+            if latest and (section := _report_section(context.report(latest[0]), 8, language)):
                 parts.append(section)
         else:  # abcde, treatment, prevention
             parts.append(snip[topic])
     classes = [t.split(":", 1)[1] for t in found if t.startswith("class:")]
     if classes:
-        parts.append(_class_part(classes))
+        parts.append(_class_part(classes, language))
     if needs_photo or (not parts and latest is None):
-        parts.append(_no_image(context, "en"))
+        parts.append(_no_image(context, language))
     elif not found:  # nothing recognised: what we know, and what can be asked
         if latest:
-            parts.append(_fill("result_summary", *latest))
+            parts.append(_fill("result_summary", *latest, language))
         parts.append(snip["menu"])
     text = "\n\n".join(dict.fromkeys(p.strip() for p in parts if p.strip()))  # drop repeats, keep order
-    return _with_language_note(text, language)
+    return text if has_locale_text("followup/snippets.toml", language) else _with_language_note(text, language)
 
 
 def _no_image(context: FollowupContext, language: str) -> str:
@@ -354,14 +356,14 @@ def _with_language_note(text: str, language: str) -> str:
 # ---------------------------------------------------------------- the LLM prompt
 
 
-def _context_text(context: FollowupContext) -> str:
+def _context_text(context: FollowupContext, language: str) -> str:
     words = _context_words()
     latest = context.latest()
     if latest is None:
         return words["no_result"]
     number, result = latest
-    lines = [Template(words["latest"]).substitute(_values(number, result), count=len(context.results))]
-    earlier = [_result_line(n, r) for n, r in enumerate(context.results, start=1) if n != number]
+    lines = [Template(words["latest"]).substitute(_values(number, result, language), count=len(context.results))]
+    earlier = [_result_line(n, r, language) for n, r in enumerate(context.results, start=1) if n != number]
     if earlier:
         lines += [words["others"], *[f"  {line}" for line in earlier]]
     return "\n".join(lines)
@@ -386,8 +388,9 @@ def build_messages(question: str, context: FollowupContext, language: str) -> li
     into the user turn; small models weigh the last instructions most), and so is the answer language.
     The curated answer goes in as reference, so the model rephrases checked facts instead of recalling."""
     rules = prompt_text("followup/rules.md")
-    reference = curated_answer(question, context, "en")[:REFERENCE_CHARS]
-    context_text = _context_text(context) + "\n\n" + _context_words()["reference"] + "\n" + reference
+    # The facts and the reference in the answer's language: a small model copies the language it reads.
+    reference = curated_answer(question, context, language)[:REFERENCE_CHARS]
+    context_text = _context_text(context, language) + "\n\n" + _context_words()["reference"] + "\n" + reference
     user = Template(prompt_text("followup/user.md")).substitute(
         context=context_text,
         history=_history_text(context),
@@ -560,7 +563,7 @@ def _soft_escalation(question: str, verdict: Verdict, context: FollowupContext) 
     can cost a life; a false alarm must not cost the answer."""
     escalation = fixed_reply(verdict) or ""
     lead = reply_text("after_escalation", verdict.language)
-    answer_text = curated_answer(question, context, "en")
+    answer_text = curated_answer(question, context, verdict.language)
     text = f"{escalation}\n\n---\n\n{lead}\n\n{answer_text}"
     return FollowupAnswer(text=text, source="curated", verdict=verdict, note=lead)
 
@@ -570,7 +573,7 @@ def _keep_appointment(verdict: Verdict, context: FollowupContext) -> FollowupAns
     urgency line; never a model's."""
     text = reply_text("keep_appointment", verdict.language)
     if latest := context.latest():
-        text += "\n\n" + _fill("result_summary", *latest)
+        text += "\n\n" + _fill("result_summary", *latest, verdict.language)
     return FollowupAnswer(text=text, source="curated", verdict=verdict)
 
 
@@ -579,17 +582,18 @@ def _fixed(verdict: Verdict, context: FollowupContext) -> FollowupAnswer:
     latest = context.latest()
     if verdict.category == "diagnosis" and latest:
         # Declining is kinder with the facts we can give: the screening result and its urgency.
-        text += "\n\n" + _fill("result_summary", *latest)
+        text += "\n\n" + _fill("result_summary", *latest, verdict.language)
     return FollowupAnswer(text=text, source="fixed", verdict=verdict)
 
 
 async def answer(
-    question: str, context: FollowupContext, llm: LLMClient | None = None
+    question: str, context: FollowupContext, llm: LLMClient | None = None, *, locale: str | None = None
 ) -> AsyncIterator[str | FollowupAnswer]:
     """Answer one follow-up: yields checked text chunks to append to what is shown, then exactly one
     FollowupAnswer whose `text` is all of them joined. Never raises for LLM trouble: without `llm`, or
     when it fails, the answer is the curated one with a note saying so."""
-    verdict = check_message(question)
+    verdict = check_message(question, locale=locale)
+    lang = verdict.language
     if verdict.layer == "semantic" and verdict.route in (Route.EMERGENCY, Route.SELF_HARM):
         final = _soft_escalation(question, verdict, context)
     elif verdict.route is not Route.IN_SCOPE:
@@ -598,9 +602,9 @@ async def answer(
         final = _keep_appointment(verdict, context)
     elif context.latest() is None and needs_result(question):
         final = FollowupAnswer(text=_no_image(context, verdict.language), source="fixed", verdict=verdict,
-                               note=t("followup_note.no_image"))
+                               note=t("followup_note.no_image", lang))
     elif llm is None:
-        final = _curated(question, context, verdict, t("followup_note.no_llm"))
+        final = _curated(question, context, verdict, t("followup_note.no_llm", lang))
     else:
         final = None
     if final is not None:
@@ -636,17 +640,17 @@ async def answer(
     if problem:
         log.warning("follow-up answer stopped by the %s check", problem)
         # After checked sentences were shown, only the rest of the answer is replaced.
-        note = (t("followup_note.replaced_rest", problem=CHECKS[problem].reason) if before
-                else t("followup_note.replaced", problem=CHECKS[problem].reason))
+        note = (t("followup_note.replaced_rest", lang, problem=CHECKS[problem].reason) if before
+                else t("followup_note.replaced", lang, problem=CHECKS[problem].reason))
         final = _curated(question, context, verdict, note, before)
     elif failure is not None:
-        note = (t("followup_note.interrupted") if answer_so_far.received
-                else render(term("llm_failed", failure_kind(failure))))
+        note = (t("followup_note.interrupted", lang) if answer_so_far.received
+                else render(term("llm_failed", failure_kind(failure)), lang))
         final = _curated(question, context, verdict, note, before)
     elif not answer_so_far.usable:  # blank, or only markup once cleaned: nothing was shown
-        final = _curated(question, context, verdict, render(term("llm_failed", "empty")))
+        final = _curated(question, context, verdict, render(term("llm_failed", "empty"), lang))
     else:
-        note = t("followup_note.cut_short") if stream.finish_reason == "length" else None
+        note = t("followup_note.cut_short", lang) if stream.finish_reason == "length" else None
         final = FollowupAnswer(text=before + (f"\n\n*{note}*" if note else ""), source="model", verdict=verdict, note=note)
     if rest := final.text[len(before) :]:
         yield rest

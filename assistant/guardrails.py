@@ -175,11 +175,20 @@ _EMERGENCY_PATTERNS: dict[str, tuple[str, ...]] = {
     "breathing": (
         r"\b(?:can'?t|cannot|hard\s+to|trouble|difficulty|struggling\s+to)\s+(?:breathe|breathing)\b|\banaphyla"
         r"|\b(?:throat|lips?|tongue|face)\s+(?:is\s+|are\s+)?(?:swelling|swollen)\b|\bswelling\s+(?:of|in)\s+(?:my\s+)?(?:throat|lips|tongue|face)\b",
-        r"\bno\s+puedo\s+respirar\b|\b(?:dificultad|me\s+cuesta)\s+(?:para\s+)?respirar\b",
-        r"\bn'?\s?arrive\s+pas\s+a\s+respirer\b|\b(?:du\s+mal|difficulte)\s+a\s+respirer\b",
-        r"\bkann\s+nicht\s+(?:richtig\s+)?atmen\b|\batemnot\b|\bbekomme\s+keine\s+luft\b",
-        r"\bnon\s+riesco\s+a\s+respirare\b|\b(?:difficolta|fatico)\s+a\s+respirare\b",
-        r"\bnao\s+consigo\s+respirar\b|\bdificuldade\s+(?:para|em|de)\s+respirar\b|\bfalta\s+de\s+ar\b",
+        # es, fr, de, it, pt: the same two signs, hard to breathe and a throat, tongue, lips or face swelling
+        r"\bno\s+puedo\s+respirar\b|\b(?:dificultad|me\s+cuesta)\s+(?:para\s+)?respirar\b|\bme\s+falta\s+el\s+aire\b"
+        r"|\bse\s+me\s+(?:esta\s+)?(?:hincha|hinchan|cierra)(?:ndo)?\s+(?:la\s+|los\s+|el\s+)?(?:garganta|lengua|labios|cara)\b"
+        r"|\b(?:garganta|lengua|labios|cara)\s+(?:se\s+(?:me\s+)?)?(?:hinchad[oa]s?|hincha(?:n|ndo)?|cierra)\b",
+        r"\bn'?\s?arrive\s+pas\s+a\s+respirer\b|\b(?:du\s+mal|difficulte)\s+a\s+respirer\b|\bj'?\s?etouffe\b"
+        r"|\b(?:gorge|langue|levres|visage)\s+(?:qui\s+|se\s+met\s+a\s+)?(?:gonfle|gonflent|enfle|enflent|se\s+serre|est\s+gonfle\w*)",
+        r"\bkann\s+nicht\s+(?:richtig\s+)?atmen\b|\batemnot\b|\b(?:bekomme|kriege?)\s+(?:keine|kaum|schlecht)\s+luft\b"
+        r"|\bschwill\w*\s+(?:mir\s+)?(?:mein\w*\s+|der\s+|die\s+)?(?:hals|rachen|zunge|lippen?|gesicht)\b"
+        r"|\b(?:hals|rachen|zunge|lippen?|gesicht)\s+(?:schwillt|schwellen|ist\s+geschwollen|sind\s+geschwollen|schnurt\s+sich\s+zu)\b",
+        r"\bnon\s+riesco\s+a\s+respirare\b|\b(?:difficolta|fatico)\s+a\s+respirare\b|\bmi\s+manca\s+l'?\s?aria\b"
+        r"|\bmi\s+si\s+(?:gonfia|gonfiano|chiude)\s+(?:la\s+|le\s+|il\s+)?(?:gola|lingua|labbra|faccia|viso)\b"
+        r"|\b(?:gola|lingua|labbra|faccia|viso)\s+(?:si\s+)?(?:gonfi[ae]|gonfiano|chiude)\b",
+        r"\bnao\s+consigo\s+respirar\b|\bdificuldade\s+(?:para|em|de)\s+respirar\b|\bfalta\s+de\s+ar\b|\bmal\s+consigo\s+respirar\b"
+        r"|\b(?:garganta|lingua|labios|cara|rosto)\s+(?:esta\s+)?(?:inchad[oa]s?|a\s+inchar|inchando|a\s+fechar|fechando)\b",
     ),
 }
 # Fever plus a spreading rash / redness, in any order: both halves must match.
@@ -309,6 +318,17 @@ _OFF_TOPIC_STRONG = (
     r"\b(?:recipes?|cooking|baking)\b|\bhow\s+(?:do\s+i|to)\s+(?:cook|bake)\b|\bhomework\b"
     r"|\b(?:write|generate|fix|debug)\s+(?:me\s+)?(?:a\s+|an\s+|some\s+|the\s+|this\s+|my\s+)?(?:\w+\s+)?"
     r"(?:code|program|script|function|essay|poem|story|song|cover\s+letter|email|tweet)\b|\btell\s+me\s+a\s+joke\b",
+    # es, fr, de, it, pt: write me a poem, an e-mail, some code; tell me a joke
+    r"\b(?:escrib\w*|redact\w*)\b[^.?!]{0,25}\b(?:poema|poesia|cancion|cuento|redaccion|ensayo|correo|e-?mail|codigo|programa)\b"
+    r"|\bcuentame\s+un\s+chiste\b",
+    r"\b(?:ecri\w*|redig\w*)\b[^.?!]{0,25}\b(?:poeme|poesie|chanson|dissertation|e-?mail|mail|courriel|code|programme)\b"
+    r"|\braconte[sz]?(?:-|\s+)moi\s+une\s+blague\b",
+    r"\b(?:schreib\w*|verfass\w*)\b[^.?!]{0,25}\b(?:gedicht|lied|songtext|aufsatz|e-?mail|mail|code|programm)\b"
+    r"|\berzahl\w*\s+(?:mir\s+)?(?:bitte\s+)?einen\s+witz\b",
+    r"\b(?:scriv\w*|redig\w*)\b[^.?!]{0,25}\b(?:poesia|poema|canzone|tema|e-?mail|mail|codice|programma)\b"
+    r"|\braccont\w*\s+una\s+barzelletta\b",
+    r"\b(?:escrev\w*|redig\w*|redij\w*)\b[^.?!]{0,25}\b(?:poema|poesia|cancao|redacao|e-?mail|codigo|programa)\b"
+    r"|\bconta(?:-me|\s+me)?\s+uma\s+piada\b",
 )
 _OFF_TOPIC_WEAK = (
     r"\b(?:python|javascript|typescript|java|sql|html|css|regex|docker|kubernetes|compiler|algorithm)\b"
@@ -413,9 +433,15 @@ SEMANTIC_MIN_WORDS = 3  # "hello", "ok thanks": too short for an embedding to me
 _USE_LOADED = object()  # check_message's default: the process's router (intents.get_router())
 
 
-def check_message(text: str, router: IntentRouter | None | object = _USE_LOADED) -> Verdict:
+def check_message(text: str, router: IntentRouter | None | object = _USE_LOADED, *, locale: str | None = None) -> Verdict:
     """Route one user message: the rules, then (when they let it through) the semantic layer.
-    `router=None` runs the rules alone."""
+    `router=None` runs the rules alone. `locale`: the conversation's, the language of the reply (else the
+    message's own, as the rules guess it)."""
+    verdict = _route(text, router)
+    return verdict if locale is None else verdict.model_copy(update={"language": locale})
+
+
+def _route(text: str, router: IntentRouter | None | object) -> Verdict:
     verdict = check_rules(text)
     if verdict.route in (Route.EMERGENCY, Route.SELF_HARM):
         return verdict

@@ -8,6 +8,8 @@
   The starter questions get the chat's own curated answers, instantly and the same every time.
 - Nothing a user sends ends the conversation: bad files, rejected photos and failures become messages,
   and earlier results are kept.
+- Everything is worded in the conversation's locale (assistant/locale.py): the edge's first guess,
+  then the patient's own language once the detector is sure of it, or the one they chose.
 
 Shared, expensive things (the ensemble, the LLM client, settings) live in `Services`, built once per
 process and injected into every `Conversation`.
@@ -31,6 +33,7 @@ from assistant import followup, metrics
 from assistant.events import ChatEvent, Notice, TextDelta, TextFinished, TextStarted, ToolFinished, ToolStarted
 from assistant.intents import get_router, router_status
 from assistant.llm import LLMClient, LLMConfig
+from assistant.locale import LocaleChoice, chosen, refine
 from assistant.presentation import heatmap, probability_chart, result_card, tool_summary
 from assistant.report import Report, ReportChunk, stream_report
 from assistant.runtime import get_ensemble, intake_limits
@@ -41,7 +44,7 @@ from tools.classifier import Ensemble
 from tools.intake import CheckedImage, IntakeError
 from tools.lesion_tool import TOOL_NAME, make_heatmap_tool, make_lesion_tool
 from tools.result import ClassificationResult
-from tools.text import t
+from tools.text import render, t
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +59,7 @@ class Attachment(BaseModel):
 class Turn(BaseModel):
     text: str = ""
     attachments: list[Attachment] = []
+    locale: str | None = None  # the patient's explicit choice from now on (a chat setting, the API's field)
 
 
 class Analysis(BaseModel):
@@ -106,8 +110,10 @@ def warm_up(ensemble: Ensemble) -> None:
 class Conversation:
     """Per session. Turns are handled one at a time, in order."""
 
-    def __init__(self, services: Services) -> None:
+    def __init__(self, services: Services, locale: LocaleChoice | None = None) -> None:
         self.services = services
+        self.locale = locale or LocaleChoice()
+        self._told_english = False  # a language we do not speak: said once, in English
         s = services.settings
         # Not a rolling window: "image N" must stay the same photo all conversation long.
         self.analyses: list[Analysis] = []
@@ -119,11 +125,29 @@ class Conversation:
             metrics.observe_event(event)
             yield event
 
+    def choose(self, tag: str) -> bool:
+        """The patient's own choice of language; False (and nothing changed) when we do not speak it."""
+        choice = chosen(tag)
+        if choice is not None:
+            self.locale = choice
+        return choice is not None
+
+    @property
+    def lang(self) -> str:
+        return self.locale.locale
+
     async def _handle(self, turn: Turn) -> AsyncIterator[ChatEvent]:
         async with self._lock:
             text = turn.text.strip()
+            if turn.locale:
+                self.choose(turn.locale)
+            if text:
+                self.locale = refine(self.locale, text)
+            if self.locale.asked and not self._told_english and self.locale.source == "default":
+                self._told_english = True
+                yield self._say(t("chat.english_only_locale", self.lang, asked=self.locale.asked))
             if len(turn.attachments) > self.services.settings.chat_max_files_per_message:
-                yield self._say(t("chat.too_many_files", count=len(turn.attachments)))
+                yield self._say(t("chat.too_many_files", self.lang, count=len(turn.attachments)))
             else:
                 for attachment in turn.attachments:
                     async for event in self._analyse(attachment):
@@ -138,50 +162,51 @@ class Conversation:
         name = escape_markdown(attachment.name)
         tool = self.services.classifier
         if tool is None:
-            yield self._say(t("chat.classifier_unavailable"))
+            yield self._say(t("chat.classifier_unavailable", self.lang))
             return
         if len(self.analyses) >= self.services.settings.chat_max_images:
-            yield self._say(t("chat.too_many_images", count=len(self.analyses)))
+            yield self._say(t("chat.too_many_images", self.lang, count=len(self.analyses)))
             return
         step_id = uuid.uuid4().hex
-        yield ToolStarted(step_id=step_id, tool=TOOL_NAME, label=t("chat.tool_running"))
+        yield ToolStarted(step_id=step_id, tool=TOOL_NAME, label=t("chat.tool_running", self.lang))
         started = time.perf_counter()
         try:
             result: ClassificationResult = await tool.ainvoke({"image": attachment.data})
         except IntakeError as exc:
-            yield self._tool_failed(step_id, started, exc.message)
-            yield self._say(t("chat.upload_error", name=name, message=exc.message))
+            reason = render(exc.text, self.lang)
+            yield self._tool_failed(step_id, started, reason)
+            yield self._say(t("chat.upload_error", self.lang, name=name, message=reason))
             return
         except Exception:
             log.exception("analysis of an attachment failed")
-            yield self._tool_failed(step_id, started, t("chat.tool_internal_error"))
-            yield self._say(t("chat.analysis_failed", name=name))
+            yield self._tool_failed(step_id, started, t("chat.tool_internal_error", self.lang))
+            yield self._say(t("chat.analysis_failed", self.lang, name=name))
             return
         elapsed = (time.perf_counter() - started) * 1000
-        yield ToolFinished(step_id=step_id, label=t("chat.tool_done", seconds=elapsed / 1000),
-                           output=tool_summary(result), elapsed_ms=round(elapsed, 1), ok=True)
+        yield ToolFinished(step_id=step_id, label=t("chat.tool_done", self.lang, seconds=elapsed / 1000),
+                           output=tool_summary(result, self.lang), elapsed_ms=round(elapsed, 1), ok=True)
         self.analyses.append(Analysis(result=result))
         number = len(self.analyses)
         if result.status == "not_a_lesion":
             metrics.ood_refusal()
-            yield self._say(t("chat.not_a_lesion", number=number))
+            yield self._say(t("chat.not_a_lesion", self.lang, number=number))
             return
 
-        yield result_card(number, result)
+        yield result_card(number, result, self.lang)
         if self.services.heatmap is not None:
             try:
                 png = await self.services.heatmap.ainvoke({"image": attachment.data, "label": result.label})
-                yield heatmap(number, result, png)
+                yield heatmap(number, result, png, self.lang)
             except Exception:  # the result and the report matter more than the picture
                 log.exception("heat-map failed")
-        yield probability_chart(number, result)
+        yield probability_chart(number, result, self.lang)
 
         message_id = uuid.uuid4().hex
-        heading = t("chat.report_heading", number=number)
+        heading = t("chat.report_heading", self.lang, number=number)
         yield TextStarted(message_id=message_id, purpose="report")
         yield TextDelta(message_id=message_id, text=heading + "\n\n")
         report: Report | None = None
-        async for event in stream_report(result, attachment.data, self.services.llm):
+        async for event in stream_report(result, attachment.data, self.services.llm, locale=self.lang):
             if isinstance(event, ReportChunk):
                 yield TextDelta(message_id=message_id, text=event.text)
             else:
@@ -189,11 +214,11 @@ class Conversation:
         assert report is not None  # stream_report always ends with the report
         yield TextFinished(message_id=message_id, markdown=heading + "\n\n" + report.markdown, source=report.source)
         self.analyses[-1].report = report
-        self.history.append(("assistant", t("chat.history_report", number=number)))
+        self.history.append(("assistant", t("chat.history_report", self.lang, number=number)))
 
     def _tool_failed(self, step_id: str, started: float, why: str) -> ToolFinished:
         elapsed = (time.perf_counter() - started) * 1000
-        return ToolFinished(step_id=step_id, label=t("chat.tool_failed"), output=why,
+        return ToolFinished(step_id=step_id, label=t("chat.tool_failed", self.lang), output=why,
                             elapsed_ms=round(elapsed, 1), ok=False)
 
     # ------------------------------------------------------------ text
@@ -207,13 +232,13 @@ class Conversation:
             max_image_mb=settings.max_image_mb,
         )
         self.history.append(("user", text))
-        if (faq := faq_answer(text, max_image_mb=settings.max_image_mb)) is not None:
+        if (faq := faq_answer(text, max_image_mb=settings.max_image_mb, locale=self.lang)) is not None:
             yield self._say(faq)
             return
         message_id = uuid.uuid4().hex
         yield TextStarted(message_id=message_id, purpose="answer")
         answer: followup.FollowupAnswer | None = None
-        async for item in followup.answer(text, context, self.services.llm):
+        async for item in followup.answer(text, context, self.services.llm, locale=self.lang):
             if isinstance(item, followup.FollowupAnswer):
                 answer = item
             else:

@@ -35,12 +35,14 @@ from openai.types.chat import ChatCompletionContentPartParam, ChatCompletionMess
 from pydantic import BaseModel, ConfigDict, computed_field
 
 from assistant.llm import FailureKind, LLMClient, LLMError, failure_kind, image_part
-from assistant.text.prompts import locale_data, locale_text, prompt_data, prompt_text
-from assistant.text.result import facts
+from assistant.lexicon import LANGUAGE_NAMES, normalise
+from assistant.locale import LOCALES
+from assistant.text.prompts import locale_data, locale_text, prompt_text
+from assistant.text.result import facts, worded
 from assistant.safety import CHECKS, OutputContext, check_output, clean_markdown, drop_sentences
 from tools.catalogue import catalogue
 from tools.result import ClassificationResult
-from tools.text import Message, fill, msg, render, t
+from tools.text import DEFAULT_LOCALE, Message, fill, msg, render, t
 
 log = logging.getLogger(__name__)
 
@@ -67,9 +69,17 @@ class SectionSpec(BaseModel):
 
 
 @cache
-def sections() -> tuple[SectionSpec, ...]:
-    raw = locale_data("report/sections.toml")
-    return tuple(SectionSpec(number=i, **s) for i, s in enumerate(raw["sections"], start=1))
+def sections(locale: str = DEFAULT_LOCALE) -> tuple[SectionSpec, ...]:
+    """The nine sections with the locale's titles and guides. English decides which the app writes
+    itself, and the English titles stay aliases: a model may write them whatever it is asked."""
+    english = locale_data("report/sections.toml")["sections"]
+    if locale == DEFAULT_LOCALE:
+        return tuple(SectionSpec(number=i, **s) for i, s in enumerate(english, start=1))
+    own = locale_data("report/sections.toml", locale)["sections"]
+    return tuple(
+        SectionSpec(number=i, title=mine["title"], guide=mine["guide"], fixed=base.get("fixed", False),
+                    aliases=(*mine.get("aliases", ()), base["title"], *base.get("aliases", ())))
+        for i, (mine, base) in enumerate(zip(own, english, strict=True), start=1))
 
 
 def _writable() -> list[int]:
@@ -80,29 +90,29 @@ def _writable() -> list[int]:
 
 
 def _normalise(title: str) -> str:
-    title = title.lower().replace("&", " and ")
+    title = normalise(title).replace("&", " and ")
     return " ".join(re.sub(r"[^a-z0-9]+", " ", title).split())
 
 
 @cache
-def _titles(with_aliases: bool) -> dict[str, int]:
-    index = {_normalise(s.title): s.number for s in sections()}
+def _titles(with_aliases: bool, locale: str = DEFAULT_LOCALE) -> dict[str, int]:
+    index = {_normalise(s.title): s.number for s in sections(locale)}
     if with_aliases:
-        index |= {_normalise(a): s.number for s in sections() for a in s.aliases}
+        index = {_normalise(a): s.number for s in sections(locale) for a in s.aliases} | index
     return index
 
 
 _NUMBER_PREFIX = re.compile(r"^\s*(?:section\s*)?(\d{1,2})\s*[.):-]?\s+", re.I)
 
 
-def _section_number(text: str, *, marked: bool) -> int | None:
+def _section_number(text: str, *, marked: bool, locale: str = DEFAULT_LOCALE) -> int | None:
     """Which section a heading text names. Marked headings (#, bold) may use aliases and be a little
     off; a plain line must be an exact title, so ordinary body text is never taken for a heading."""
     text = re.sub(r"[*_`]+", "", text).strip().rstrip(":").strip()
     m = _NUMBER_PREFIX.match(text)
     number = int(m.group(1)) if m else None
     key = _normalise(text[m.end() :] if m else text)
-    index = _titles(with_aliases=marked)
+    index = _titles(marked, locale)
     if key in index or not marked or not key:
         return index.get(key)
 
@@ -123,14 +133,14 @@ _BOLD_LINE = re.compile(r"^\s*(?:\d{1,2}\s*[.)]\s*)?(\*\*|__)(.+?)\1\s*:?\s*(.*)
 _PLAIN_LINE = re.compile(r"^\s*(?:\d{1,2}\s*[.)]\s*)?(.{3,80}?)\s*:?\s*$")
 
 
-def _header(line: str) -> tuple[int | None, str]:
+def _header(line: str, locale: str = DEFAULT_LOCALE) -> tuple[int | None, str]:
     """(section number, text after the title on the same line) if `line` is a section heading."""
     if m := _HEADING_LINE.match(line):
-        return _section_number(m.group(1), marked=True), ""
+        return _section_number(m.group(1), marked=True, locale=locale), ""
     if m := _BOLD_LINE.match(line):  # "**Title**", "1. **Title:** text..."
-        return _section_number(m.group(2), marked=True), m.group(3)
+        return _section_number(m.group(2), marked=True, locale=locale), m.group(3)
     if m := _PLAIN_LINE.match(line):  # "Condition Overview", "1. Condition Overview:"
-        return _section_number(m.group(1), marked=False), ""
+        return _section_number(m.group(1), marked=False, locale=locale), ""
     return None, ""
 
 
@@ -139,12 +149,12 @@ class ParsedSection(BaseModel):
     body: str
 
 
-def parse_sections(markdown: str) -> list[ParsedSection]:
+def parse_sections(markdown: str, locale: str = DEFAULT_LOCALE) -> list[ParsedSection]:
     """Split Markdown at lines that name a report section, in order of appearance (duplicates kept).
     Text before the first recognised heading (chatter such as "Sure! Here is...") is dropped."""
     found: list[tuple[int, list[str]]] = []
     for line in markdown.splitlines():
-        number, inline = _header(line)
+        number, inline = _header(line, locale)
         if number is not None:
             found.append((number, [inline] if inline else []))
         elif found:
@@ -155,19 +165,22 @@ def parse_sections(markdown: str) -> list[ParsedSection]:
 # ---------------------------------------------------------------- prompt
 
 
-def build_messages(result: ClassificationResult, image_bytes: bytes | None = None) -> list[ChatCompletionMessageParam]:
+def build_messages(result: ClassificationResult, image_bytes: bytes | None = None,
+                   locale: str = DEFAULT_LOCALE) -> list[ChatCompletionMessageParam]:
     """System and user messages. The rules go in both: Gemma folds the system text into the user turn
-    and small models weigh the last instructions most."""
+    and small models weigh the last instructions most. The headings, their guides and the facts are in
+    the patient's language, and the model is told to write in it."""
     rules = prompt_text("report_rules.md")
     listing = "\n\n".join(
-        HEADING.format(number=s.number, title=s.title) + "\n" + s.guide for s in sections()
+        HEADING.format(number=s.number, title=s.title) + "\n" + s.guide for s in sections(locale)
     )
     writable = _writable()
     user = Template(prompt_text("report_user.md")).substitute(
-        facts(result),
+        facts(result, locale),
         rules=rules,
         sections=listing,
-        first_title=sections()[0].title,
+        language_name=LANGUAGE_NAMES.get(locale, LANGUAGE_NAMES[DEFAULT_LOCALE]),
+        first_title=sections(locale)[0].title,
         last_written=str(writable[-1]),
         image_note=prompt_text("report_image.md") + "\n" if image_bytes else "",
     )
@@ -212,7 +225,7 @@ class Report(BaseModel):
     def parts(self) -> list[str]:
         """The Markdown in display order: the note when at the top, each section, the note when at the
         end, the closing newline. Joined, `markdown`."""
-        parts = [_opening(s.number) + s.body for s in self.sections]
+        parts = [_opening(s.number, s.title) + s.body for s in self.sections]
         if self.note:
             if self.note_at_end:
                 parts.append("\n\n" + self.note)
@@ -226,40 +239,39 @@ class Report(BaseModel):
         return "".join(self.parts())
 
 
-def _opening(number: int) -> str:
+def _opening(number: int, title: str) -> str:
     """What comes before a section's body: its heading, after a blank line unless it is the first."""
-    spec = sections()[number - 1]
-    return ("" if number == sections()[0].number else "\n\n") + HEADING.format(number=number, title=spec.title) + "\n\n"
+    return ("" if number == 1 else "\n\n") + HEADING.format(number=number, title=title) + "\n\n"
 
 
-def _lead(number: int, values: Mapping[str, str]) -> str | None:
+def _lead(number: int, values: Mapping[str, str], locale: str) -> str | None:
     """The app's line at the start of a section (the result in 2, the urgency in 4), or None."""
-    lead = locale_data("report/fixed.toml")["leads"].get(str(number))
+    lead = locale_data("report/fixed.toml", locale)["leads"].get(str(number))
     return Template(lead).substitute(values) if lead is not None else None
 
 
-def _fixed_body(number: int, values: Mapping[str, str]) -> str:
-    return Template(locale_data("report/fixed.toml")["fixed"][str(number)]).substitute(values).strip()
+def _fixed_body(number: int, values: Mapping[str, str], locale: str) -> str:
+    return Template(locale_data("report/fixed.toml", locale)["fixed"][str(number)]).substitute(values).strip()
 
 
-def _section(number: int, body: str, source: Source, values: Mapping[str, str]) -> ReportSection:
-    lead = _lead(number, values)
-    title = sections()[number - 1].title
+def _section(number: int, body: str, source: Source, values: Mapping[str, str], locale: str) -> ReportSection:
+    lead = _lead(number, values, locale)
+    title = sections(locale)[number - 1].title
     return ReportSection(number=number, title=title, body=f"{lead}\n\n{body}" if lead else body, source=source)
 
 
-def _fallback_file(name: str) -> dict[int, str]:
-    return {p.number: p.body for p in parse_sections(locale_text(f"report/fallback/{name}.md"))}
+def _fallback_file(name: str, locale: str = DEFAULT_LOCALE) -> dict[int, str]:
+    return {p.number: p.body for p in parse_sections(locale_text(f"report/fallback/{name}.md", locale), locale)}
 
 
-def _standard_bodies(result: ClassificationResult) -> dict[int, str]:
+def _standard_bodies(result: ClassificationResult, locale: str) -> dict[int, str]:
     """The class's curated text, with the escalation / low-confidence paragraphs in front where they apply."""
-    bodies = _fallback_file(result.dx)
+    bodies = _fallback_file(result.dx, locale)
     for variant, applies in (("_low_confidence", result.uncertainty.low_confidence), ("_escalated", result.triage.escalated)):
         if applies:
-            for n, extra in _fallback_file(variant).items():
+            for n, extra in _fallback_file(variant, locale).items():
                 bodies[n] = extra + "\n\n" + bodies[n]
-    values = facts(result)
+    values = facts(result, locale)
     return {n: Template(body).substitute(values) for n, body in bodies.items()}
 
 
@@ -275,20 +287,21 @@ def _summarise(
     note_at_end: bool,
     repairs: list[str],
     model_id: str | None,
+    locale: str,
 ) -> Report:
     """The report of these nine sections, with its overall source and note."""
     replaced = [str(s.number) for s in shown if s.number in _writable() and s.source == "standard"]
-    notes = locale_data("report/fixed.toml")["notes"]
+    notes = locale_data("report/fixed.toml", locale)["notes"]
     if not replaced:
         overall, note = "model", None
     elif len(replaced) == len(_writable()):
         overall, note = "standard", notes[note_when_standard]
     else:
         wording = notes["mixed_one" if len(replaced) == 1 else "mixed"]
-        overall, note = "mixed", Template(wording).substitute(numbers=fill("{n:list}", n=replaced))
+        overall, note = "mixed", Template(wording).substitute(numbers=fill("{n:list}", locale, n=replaced))
     return Report(
         label=result.label,
-        display_name=result.display_name,
+        display_name=worded(result, locale).display_name,
         sections=shown,
         source=overall,
         note=note,
@@ -309,18 +322,20 @@ def standard_report(
     repairs: list[str] | None = None,
     model_id: str | None = None,
     failure: FailureKind = "unavailable",
+    locale: str = DEFAULT_LOCALE,
 ) -> Report:
     """The curated report for the result's class, with a note at the top saying why the AI writer's
     text is not in it (`failure`: it was not available, too slow, failed, or sent nothing)."""
     _require_lesion(result)
-    values = facts(result)
-    standard = _standard_bodies(result)
+    values = facts(result, locale)
+    standard = _standard_bodies(result, locale)
     shown = [
-        _section(s.number, _fixed_body(s.number, values) if s.fixed else standard[s.number], "standard", values)
-        for s in sections()
+        _section(s.number, _fixed_body(s.number, values, locale) if s.fixed else standard[s.number], "standard",
+                 values, locale)
+        for s in sections(locale)
     ]
     return _summarise(result, shown, note_when_standard=_NOTE_FOR_FAILURE[failure], note_at_end=False,
-                      repairs=repairs or [], model_id=model_id)
+                      repairs=repairs or [], model_id=model_id, locale=locale)
 
 
 def _demote_headings(text: str) -> str:
@@ -339,34 +354,34 @@ def instruction_texts() -> tuple[str, ...]:
     """Every instruction text a report model is given (rules, system and user templates, section
     guides): none of it may come back to the patient, in any section."""
     names = ("report_rules.md", "report_system.md", "report_user.md", "report_image.md")
-    return tuple(prompt_text(n) for n in names) + tuple(s.guide for s in sections())
+    return tuple(prompt_text(n) for n in names) + tuple(dict.fromkeys(s.guide for lang in LOCALES for s in sections(lang)))
 
 
-def output_context(spec: SectionSpec) -> OutputContext:
+def output_context(spec: SectionSpec, locale: str = DEFAULT_LOCALE) -> OutputContext:
     """The checks of one section: figures go, and the other sections' headings must not appear in it."""
-    others = tuple(t for s in sections() if s.number != spec.number for t in (s.title, *s.aliases))
+    others = tuple(t for s in sections(locale) if s.number != spec.number for t in (s.title, *s.aliases))
     return OutputContext(instructions=instruction_texts(), headings=others, figures=True)
 
 
 _MISSING = msg("repair_problem.missing")
 
 
-def _check_body(body: str, spec: SectionSpec) -> tuple[str, list[Message], Message | None]:
+def _check_body(body: str, spec: SectionSpec, locale: str = DEFAULT_LOCALE) -> tuple[str, list[Message], Message | None]:
     """The one check of a model-written section body: (cleaned body, notes on removed sentences,
     reason to reject it or None). Used for every section, streamed or not (ReportWriter). Checks whose
     action is "drop_sentence" remove their sentences; any other failure replaces the section."""
     body = _demote_headings(clean_markdown(body))
-    found = check_output(body, output_context(spec))
+    found = check_output(body, output_context(spec, locale))
     dropped = [v for v in found if v.action == "drop_sentence"]
     notes = []
     if dropped:
         body = drop_sentences(body, [(v.start, v.end) for v in dropped])
         notes.append(msg("repair.figures_removed", count=len(dropped)))
-        found = check_output(body, output_context(spec))
+        found = check_output(body, output_context(spec, locale))
     if rejected := [v for v in found if v.action != "drop_sentence"]:
         v = rejected[0]
         return body, notes, msg("repair_problem.contained", reason=CHECKS[v.kind].reason, text=v.text)
-    if len(re.findall(r"[A-Za-z]{2,}", body)) < MIN_WORDS:
+    if len(re.findall(r"[^\W\d_]{2,}", body)) < MIN_WORDS:
         return body, notes, msg("repair_problem.empty")
     if _echoes_guide(body, spec.guide):
         return body, notes, msg("repair_problem.echoed_guide")
@@ -386,12 +401,12 @@ class ReportWriter:
     done; section 9 (the app's own text) right after section 8, and a model's section 9 is ignored.
     `finish(truncated=True)`: the text was cut off, so the section in progress is not trusted."""
 
-    def __init__(self, result: ClassificationResult) -> None:
+    def __init__(self, result: ClassificationResult, locale: str = DEFAULT_LOCALE) -> None:
         _require_lesion(result)
-        self._result = result
-        self._values = facts(result)
-        self._standard = _standard_bodies(result)
-        self._specs = {s.number: s for s in sections()}
+        self._result, self._locale = result, locale
+        self._values = facts(result, locale)
+        self._standard = _standard_bodies(result, locale)
+        self._specs = {s.number: s for s in sections(locale)}
         self._line = ""  # the model's last line, not yet ended
         self._reading: int | None = None  # the section being read (its turn is now); None: text to ignore
         self._body: list[str] = []
@@ -430,7 +445,7 @@ class ReportWriter:
             for n in sorted(self._reasons)
         ]
         self.report = _summarise(self._result, self._shown, note_when_standard="unusable", note_at_end=True,
-                                 repairs=repairs, model_id=model_id)
+                                 repairs=repairs, model_id=model_id, locale=self._locale)
         return shown + "".join(self.report.parts()[len(self._shown) :])  # the note, the final newline
 
     def _start(self) -> str:
@@ -441,7 +456,7 @@ class ReportWriter:
 
     def _take(self, line: str) -> str:
         """One complete line of the model's text."""
-        number, inline = _header(line)
+        number, inline = _header(line, self._locale)
         if number is None:
             if self._reading is not None:
                 self._body.append(line)
@@ -470,7 +485,7 @@ class ReportWriter:
         if cut_off:
             problem: Message | None = msg("repair_problem.cut_off")
         else:
-            body, notes, problem = _check_body(body, spec)
+            body, notes, problem = _check_body(body, spec, self._locale)
             self._notes += [msg("repair.section_note", number=number, title=spec.title, note=note) for note in notes]
         if problem:
             self._reasons[number] = problem
@@ -494,27 +509,28 @@ class ReportWriter:
 
     def _show(self, number: int, body: str, source: Source) -> str:
         """The body of the section whose turn it is, then the opening of the next one."""
-        self._shown.append(_section(number, body, source, self._values))
+        self._shown.append(_section(number, body, source, self._values, self._locale))
         self._next = number + 1
         return body + (self._open(self._next) if self._next in self._specs else "")
 
     def _open(self, number: int) -> str:
         """The heading and the app's lead of the next section; all of it for a section the app writes."""
-        lead = _lead(number, self._values)
-        shown = _opening(number) + (lead + "\n\n" if lead else "")
+        lead = _lead(number, self._values, self._locale)
+        shown = _opening(number, self._specs[number].title) + (lead + "\n\n" if lead else "")
         if self._specs[number].fixed:
-            shown += self._show(number, _fixed_body(number, self._values), "standard")
+            shown += self._show(number, _fixed_body(number, self._values, self._locale), "standard")
         return shown
 
 
 def validate_report(
-    text: str, result: ClassificationResult, *, model_id: str | None = None, truncated: bool = False
+    text: str, result: ClassificationResult, *, model_id: str | None = None, truncated: bool = False,
+    locale: str = DEFAULT_LOCALE,
 ) -> Report:
     """The model's whole Markdown checked section by section and repaired into a complete report:
     exactly what `stream_report` shows for the same text. `truncated`: the reply was cut off (stall,
     timeout, max_tokens), so its last section is not trusted. A model's section 9 is ignored: the
     disclaimers are always the app's text."""
-    writer = ReportWriter(result)
+    writer = ReportWriter(result, locale)
     writer.feed(text)
     writer.finish(truncated=truncated, model_id=model_id)
     assert writer.report is not None  # set by finish()
@@ -553,15 +569,17 @@ def _whole(report: Report) -> Iterator[ReportEvent]:
 
 
 def standard_reports_ready() -> bool:
-    """Whether the standard (fallback) text exists for every class and writable section."""
+    """Whether the standard (fallback) text exists for every locale, class and writable section."""
     try:
-        return all(set(_writable()) <= set(_fallback_file(c.dx)) for c in catalogue().classes)
+        return all(set(_writable()) <= set(_fallback_file(c.dx, locale))
+                   for locale in LOCALES for c in catalogue().classes)
     except Exception:  # a missing or unreadable file
         return False
 
 
 async def stream_report(
-    result: ClassificationResult, image_bytes: bytes | None = None, llm: LLMClient | None = None
+    result: ClassificationResult, image_bytes: bytes | None = None, llm: LLMClient | None = None, *,
+    locale: str = DEFAULT_LOCALE,
 ) -> AsyncIterator[ReportEvent]:
     """The report as it is written and checked, section by section (`ReportChunk`s), then the report
     itself (`ReportReady`), whose markdown is the chunks joined: nothing unchecked is ever shown.
@@ -570,11 +588,11 @@ async def stream_report(
     result that is not a lesion."""
     _require_lesion(result)
     if llm is None:
-        for event in _whole(standard_report(result, repairs=[t("repair.no_writer")])):
+        for event in _whole(standard_report(result, repairs=[t("repair.no_writer")], locale=locale)):
             yield event
         return
-    stream = llm.stream(build_messages(result, image_bytes if llm.config.send_image else None))
-    writer = ReportWriter(result)
+    stream = llm.stream(build_messages(result, image_bytes if llm.config.send_image else None, locale))
+    writer = ReportWriter(result, locale)
     got_text = False
     failure: LLMError | None = None
     done = 0  # sections already sent in a chunk
@@ -594,7 +612,7 @@ async def stream_report(
         failure = e
     if not got_text:  # the stream raises rather than end without text, so `failure` is set
         report = standard_report(result, repairs=[t("repair.writer_failed", failure=str(failure))], model_id=stream.model_id,
-                                 failure=failure_kind(failure))
+                                 failure=failure_kind(failure), locale=locale)
         for event in _whole(report):
             yield event
         return
@@ -607,10 +625,11 @@ async def stream_report(
 
 
 async def build_report(
-    result: ClassificationResult, image_bytes: bytes | None = None, llm: LLMClient | None = None
+    result: ClassificationResult, image_bytes: bytes | None = None, llm: LLMClient | None = None, *,
+    locale: str = DEFAULT_LOCALE,
 ) -> Report:
     """`stream_report` without the chunks: just the report."""
-    async for event in stream_report(result, image_bytes, llm):
+    async for event in stream_report(result, image_bytes, llm, locale=locale):
         if isinstance(event, ReportReady):
             return event.report
     raise AssertionError("stream_report always ends with a ReportReady")

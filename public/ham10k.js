@@ -1,24 +1,25 @@
 // HAM10K Skin Check: Chainlit's upload refusals (react-dropzone's wording, e.g. "File type must be
-// image/jpeg,...") rewritten in plain words for patients. The server re-checks every file anyway.
+// image/jpeg,...") rewritten in plain words for patients, in the browser's language. The words come from
+// the app's catalogue (/api/v1/ui-texts); none are written here. The server re-checks every file anyway.
 (() => {
-  const ACCEPTED = "a photo (JPEG, PNG, WebP or HEIC)";
-  const REWRITES = [
-    [/^File type must be/i, () => `This file can't be used here. Please attach ${ACCEPTED} of the skin spot.`],
-    [/^Too many files/i, () => "Please attach one photo per message. You can send the next one afterwards."],
-    [/^File is larger than (\d+) ?MB/i, (m) => `This photo is larger than ${m[1]} MB. Please attach a smaller photo.`],
-    [/Session not found/i, () => "The chat is still connecting. Please attach the photo again in a moment."],
+  const PATTERNS = [
+    [/^File type must be/i, "wrong_type"],
+    [/^Too many files/i, "too_many"],
+    [/^File is larger than/i, "too_large"],
+    [/Session not found/i, "connecting"],
   ];
+  let texts = {};
+  const server = new URL(document.currentScript?.src || "/public/ham10k.js", location.href).origin;
+  fetch(`${server}/api/v1/ui-texts?locale=${encodeURIComponent(navigator.language || "en")}`)
+    .then((response) => (response.ok ? response.json() : { texts: {} }))
+    .then((body) => { texts = body.texts || {}; })
+    .catch(() => {});
 
   function reword(node) {
     for (const title of node.querySelectorAll?.("[data-sonner-toast] [data-title]") ?? []) {
       const text = title.textContent || "";
-      for (const [pattern, message] of REWRITES) {
-        const match = text.match(pattern);
-        if (match) {
-          title.textContent = message(match);
-          break;
-        }
-      }
+      const found = PATTERNS.find(([pattern]) => pattern.test(text));
+      if (found && texts[found[1]]) title.textContent = texts[found[1]];
     }
   }
 

@@ -1,5 +1,5 @@
 """The class catalogue (tools/catalogue.toml) as typed, immutable data, with each class's and tier's words
-from the text catalogue in the default locale (an edge with another locale words them with term())."""
+from the text catalogue of a locale (English unless asked)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from tools.text import render, term
+from tools.text import DEFAULT_LOCALE, render, term
 
 Tier = Literal["low", "moderate", "high", "urgent"]
 
@@ -66,13 +66,13 @@ class Catalogue(BaseModel):
 
 
 @cache
-def catalogue() -> Catalogue:
+def catalogue(locale: str = DEFAULT_LOCALE) -> Catalogue:
     raw = tomllib.loads(CATALOGUE_FILE.read_text(encoding="utf-8"))
     return Catalogue(
-        classes=tuple(LesionClass(index=i, display_name=render(term("lesion_name", c["dx"])),
-                                  description=render(term("lesion_description", c["dx"])), **c)
+        classes=tuple(LesionClass(index=i, display_name=render(term("lesion_name", c["dx"]), locale),
+                                  description=render(term("lesion_description", c["dx"]), locale), **c)
                       for i, c in enumerate(raw["classes"])),
-        tiers={name: TierInfo(name=name, title=render(term("tier_title", name)),
-                              action=render(term("tier_action", name)), **t)
+        tiers={name: TierInfo(name=name, title=render(term("tier_title", name), locale),
+                              action=render(term("tier_action", name), locale), **t)
                for name, t in raw["tiers"].items()},
     )

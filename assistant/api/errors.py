@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi.responses import JSONResponse
 
-from tools.text import Message, render
+from tools.text import DEFAULT_LOCALE, Message, render
 
 
 class ApiError(Exception):
@@ -17,7 +17,10 @@ class ApiError(Exception):
 
     @property
     def message(self) -> str:
-        return render(self.text) if isinstance(self.text, Message) else self.text
+        return self.words()
+
+    def words(self, locale: str = DEFAULT_LOCALE) -> str:
+        return render(self.text, locale) if isinstance(self.text, Message) else self.text
 
 
 def error_response(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> JSONResponse:

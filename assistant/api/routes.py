@@ -1,7 +1,8 @@
 """`/api/v1/*`, the seed's routes (`/predict`, `/interpret`, `/analyze`) and the ops routes (`/health`,
 `/ready`, `/metrics`). Services come from a getter so the app's startup hook can fill them in.
 Every bad input is a 4xx `{"error": {"code", "message"}}` carrying the intake's code and message; the
-messages are the catalogue's (api.*, intake.*)."""
+messages are the catalogue's (api.*, intake.*), in the request's locale: a conversation's `locale` field,
+else its `Accept-Language` (results, reports and conversations are worded in it too)."""
 
 from __future__ import annotations
 
@@ -25,21 +26,24 @@ from assistant.api import seed
 from assistant.api.errors import ApiError, error_response
 from assistant.api.limits import ClassifierQueue, RateLimiter, check_key
 from assistant.api.status import StatusCache
+from assistant.locale import LocaleChoice, accept_language, chosen, from_tags
 from assistant.logs import request_id
 from assistant.orchestrator import Attachment, Conversation, Services, Turn
 from assistant.report import Report, ReportChunk, ReportReady, build_report, stream_report
 from assistant.runtime import active_profile
 from assistant.settings import Settings, get_settings
+from assistant.text.result import worded
 from tools.intake import IntakeError
 from tools.postprocess import rebuilt
 from tools.result import ClassificationResult
-from tools.text import msg
+from tools.text import msg, render, term
 
 __all__ = ["ApiError", "ConversationStore", "mount", "read_capped", "request_id"]
 
 log = logging.getLogger(__name__)
 READ_CHUNK = 64 * 1024
 SEED_PATHS = ("/predict", "/interpret", "/analyze")
+BROWSER_TEXTS = ("wrong_type", "too_many", "too_large", "connecting")  # the catalogue's browser.*
 OWN_PREFIXES = ("/api/", "/health", "/ready", "/metrics", *SEED_PATHS)
 
 
@@ -100,6 +104,13 @@ def _sse_response(events: AsyncIterator[str]) -> StreamingResponse:
                              headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
 
+def request_locale(request: Request) -> LocaleChoice:
+    """The request's locale from its `?locale=` or `Accept-Language` (a conversation's body field is
+    read by `turn_from`)."""
+    explicit = chosen(request.query_params.get("locale", ""))
+    return explicit or from_tags(accept_language(request.headers.get("accept-language")), "api")
+
+
 def _wants_sse(request: Request) -> bool:
     return "text/event-stream" in request.headers.get("accept", "")
 
@@ -111,6 +122,15 @@ def _flag(value: object) -> bool:
     if text in ("0", "false", "no", "off", ""):
         return False
     raise ApiError(422, "bad_flag", msg("api.bad_flag", value=str(value)[:40]))
+
+
+def _locale_field(value: object) -> str | None:
+    """A turn's `locale` field: a language we speak, or a 422 (a typo must not silently mean English)."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or chosen(value) is None:
+        raise ApiError(422, "bad_locale", msg("api.bad_locale", value=str(value)[:20]))
+    return value
 
 
 def _report_json(report: Report) -> dict:
@@ -211,10 +231,16 @@ def build_router(get_services: Callable[[], Services | None], store: Conversatio
         metrics.record_result(result)
         return result, data, tta
 
+    @router.get("/api/v1/ui-texts")
+    async def ui_texts(request: Request) -> dict:
+        """The browser's own words (public/ham10k.js: upload refusals) in the request's locale. Public."""
+        lang, max_mb = request_locale(request).locale, api.settings().max_image_mb
+        return {"locale": lang, "texts": {code: render(term("browser", code, max_mb=max_mb), lang) for code in BROWSER_TEXTS}}
+
     @guarded.post("/api/v1/predict", openapi_extra=_image_form("tta"))
     async def predict(request: Request, tta: bool = True) -> dict:
         result, _, _ = await classify_upload(request, "tta", tta)
-        return result.model_dump(mode="json")
+        return worded(result, request_locale(request).locale).model_dump(mode="json")
 
     @guarded.post("/api/v1/interpret", openapi_extra=_JSON_OBJECT)
     async def interpret(request: Request, stream: bool = False) -> Any:
@@ -228,13 +254,14 @@ def build_router(get_services: Callable[[], Services | None], store: Conversatio
             raise ApiError(422, "bad_result", msg("api.bad_result", error=type(exc).__name__)) from None
         if claimed.status != "ok" or result.status != "ok":  # the client's result: its own reason, when it gives one
             raise ApiError(422, "not_a_lesion", result.ood.reason or msg("api.result_not_a_lesion"))
+        lang = request_locale(request).locale
         if not stream:
-            report = await build_report(result, None, s.llm)
+            report = await build_report(result, None, s.llm, locale=lang)
             metrics.record_report(report.source)
             return _report_json(report)
 
         async def events() -> AsyncIterator[str]:
-            async for event in stream_report(result, None, s.llm):
+            async for event in stream_report(result, None, s.llm, locale=lang):
                 if isinstance(event, ReportChunk):
                     for section in event.sections:
                         yield sse("section", section.model_dump(mode="json"))
@@ -247,10 +274,10 @@ def build_router(get_services: Callable[[], Services | None], store: Conversatio
     @guarded.post("/api/v1/analyze", openapi_extra=_image_form("tta"))
     async def analyze(request: Request, tta: bool = True) -> dict:
         result, data, _ = await classify_upload(request, "tta", tta)
-        s = api.services()
-        out: dict = {"prediction": result.model_dump(mode="json"), "report": None}
+        s, lang = api.services(), request_locale(request).locale
+        out: dict = {"prediction": worded(result, lang).model_dump(mode="json"), "report": None}
         if result.status == "ok":
-            report = await build_report(result, data, s.llm)
+            report = await build_report(result, data, s.llm, locale=lang)
             metrics.record_report(report.source)
             out["report"] = _report_json(report)
         return out
@@ -263,14 +290,15 @@ def build_router(get_services: Callable[[], Services | None], store: Conversatio
             if hasattr(file, "read"):
                 data = await read_capped(file, s.settings.max_image_bytes)
                 attachments.append(Attachment(name="image", data=data))
-            return Turn(text=str(form.get("text") or ""), attachments=attachments)
+            return Turn(text=str(form.get("text") or ""), attachments=attachments,
+                        locale=_locale_field(form.get("locale")))
         try:
             body = await request.json() if (await request.body()) else {}
         except Exception:
             raise ApiError(422, "bad_json", msg("api.bad_json")) from None
         if not isinstance(body, dict) or not isinstance(body.get("text", ""), str):
             raise ApiError(422, "bad_json", msg("api.turn_shape"))
-        return Turn(text=body.get("text", ""))
+        return Turn(text=body.get("text", ""), locale=_locale_field(body.get("locale")))
 
     async def answer(request: Request, s: Services, key: str, conversation: Conversation, turn: Turn,
                      opening: dict | None = None) -> Any:
@@ -280,7 +308,8 @@ def build_router(get_services: Callable[[], Services | None], store: Conversatio
             limit = 1 << 30  # no classifier call: never refused
         if not _wants_sse(request):
             async with api.queue.slot(limit):
-                return {"id": key, "events": [_event_json(e) async for e in conversation.handle(turn)]}
+                events = [_event_json(e) async for e in conversation.handle(turn)]
+                return {"id": key, "locale": conversation.lang, "events": events}
         api.queue.check(limit)  # refuse before the stream starts; the slot is taken inside it
 
         async def events() -> AsyncIterator[str]:
@@ -289,7 +318,7 @@ def build_router(get_services: Callable[[], Services | None], store: Conversatio
             async with api.queue.slot(1 << 30):
                 async for event in conversation.handle(turn):
                     yield sse(event.kind, _event_json(event))
-            yield sse("done", {"id": key})
+            yield sse("done", {"id": key, "locale": conversation.lang})
 
         return _sse_response(events())
 
@@ -297,7 +326,7 @@ def build_router(get_services: Callable[[], Services | None], store: Conversatio
     async def new_conversation(request: Request) -> Any:
         s = api.services()
         turn = await turn_from(request, s)
-        conversation = Conversation(s)
+        conversation = Conversation(s, request_locale(request))
         key = store.add(conversation)
         return await answer(request, s, key, conversation, turn, opening={"id": key})
 
@@ -337,7 +366,7 @@ def build_router(get_services: Callable[[], Services | None], store: Conversatio
             raise ApiError(422, "bad_json", msg("api.seed_body")) from None
         profile = active_profile(s.settings)
         result = seed.from_seed(prediction, profile.triage, profile.id)
-        report = await build_report(result, None, s.llm)
+        report = await build_report(result, None, s.llm, locale=request_locale(request).locale)
         metrics.record_report(report.source)
         return seed.SeedInterpretation(interpretation=report.markdown, report_source=report.source,
                                        sections=[x.model_dump(mode="json") for x in report.sections])
@@ -346,7 +375,7 @@ def build_router(get_services: Callable[[], Services | None], store: Conversatio
     async def seed_analyze(request: Request, use_tta: bool = True) -> seed.SeedAnalysis:
         """The seed's /analyze: a file in, the /predict fields and the report out."""
         prediction, result, data = await seed_predict(request, use_tta)
-        report = await build_report(result, data, api.services().llm)
+        report = await build_report(result, data, api.services().llm, locale=request_locale(request).locale)
         metrics.record_report(report.source)
         return seed.SeedAnalysis(**prediction.model_dump(), interpretation=report.markdown,
                                  report_source=report.source)
@@ -375,7 +404,7 @@ def mount(app: FastAPI, get_services: Callable[[], Services | None], store: Conv
 
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
-        return error_response(exc.status, exc.code, exc.message, exc.headers)
+        return error_response(exc.status, exc.code, exc.words(request_locale(request).locale), exc.headers)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:

@@ -6,8 +6,9 @@ import re
 
 from pydantic import BaseModel, ConfigDict
 
+from assistant.lexicon import normalise
 from tools.catalogue import catalogue as classes
-from tools.text import DEFAULT_LOCALE, catalogue, fill, render, term
+from tools.text import DEFAULT_LOCALE, catalogue, fill, render, t, term
 
 
 class Faq(BaseModel):
@@ -25,7 +26,7 @@ def faqs(locale: str = DEFAULT_LOCALE) -> tuple[Faq, ...]:
 
 
 def _normalise(question: str) -> str:
-    return " ".join(re.sub(r"[^a-z0-9]+", " ", question.lower()).split())
+    return " ".join(re.sub(r"[^a-z0-9]+", " ", normalise(question)).split())
 
 
 def _tier_lines(locale: str) -> str:
@@ -33,7 +34,7 @@ def _tier_lines(locale: str) -> str:
     lines = []
     for tier in sorted(classes().tiers.values(), key=lambda t: -t.rank):
         title, action = render(term("tier_title", tier.name), locale), render(term("tier_action", tier.name), locale)
-        lines.append(f"- **{title}**: {action}")
+        lines.append(t("chat.tier_line", locale, title=title, action=action))
     return "\n".join(lines)
 
 

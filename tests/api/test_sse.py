@@ -44,7 +44,7 @@ def test_conversation_as_sse(client):
     r = client.post("/api/v1/conversations", files=photo_file(), headers=SSE)
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/event-stream")
     events = parse_sse(r.text)
-    assert events[0][0] == "conversation" and events[-1] == ("done", {"id": events[0][1]["id"]})
+    assert events[0][0] == "conversation" and events[-1] == ("done", {"id": events[0][1]["id"], "locale": "en"})
     kinds = [name for name, _ in events[1:-1]]
     assert kinds[:2] == ["tool_started", "tool_finished"] and "result_card" in kinds and "text_finished" in kinds
     assert all(data["kind"] == name for name, data in events[1:-1])

@@ -26,7 +26,7 @@ from assistant.safety import check_answer
 from assistant.safety import find_forbidden
 from assistant.llm import LLMClient, LLMConfig
 from assistant.report import standard_report
-from assistant.text.result import facts
+from assistant.text.result import facts, worded
 from tests.assistant.factories import classification
 from tests.assistant.test_guardrails import IN_SCOPE
 from tests.fault_llm_server import FaultLLMServer, Script
@@ -161,9 +161,11 @@ def test_curated_answer_uses_the_numbers_asked_about(context: FollowupContext) -
     assert "is the combined share" in curated_answer(f"why {combined}?", context, "en")
 
 
-def test_curated_answer_in_another_language_has_a_note(context: FollowupContext) -> None:
+def test_curated_answer_is_in_the_patients_language_with_its_numbers(context: FollowupContext) -> None:
     text = curated_answer("¿Qué significa 62%?", context, "es")
-    assert text.startswith("_(Esta respuesta solo está disponible en inglés.)_\n\n**What the numbers mean")
+    assert text.startswith("**Qué significan las cifras (imagen 2):**"), "Spanish, with no English-only note"
+    assert "62\xa0%" in text and "**Melanoma**" in text, "the Spanish way of writing a percentage"
+    assert "What the numbers mean" not in curated_answer("was bedeuten 62%?", context, "de")
 
 
 def test_compare_picks_the_named_images() -> None:
@@ -410,8 +412,8 @@ async def test_real_server_answer_is_checked(llama_base_url: str, context: Follo
 
 @pytest.mark.parametrize(("question", "lead"), [
     ("Can I cancel my dermatologist appointment?", "Please keep your appointment."),
-    ("¿Puedo cancelar mi cita con el dermatólogo?", "Por favor, mantén tu cita."),
-    ("Kann ich meinen Termin beim Hautarzt absagen?", "Bitte behalten Sie Ihren Termin."),
+    ("¿Puedo cancelar mi cita con el dermatólogo?", "Por favor, mantenga su cita."),
+    ("Kann ich meinen Termin beim Hautarzt absagen?", "Bitte nehmen Sie Ihren Termin wahr."),
 ])
 async def test_cancelling_a_visit_gets_the_apps_answer_in_the_users_language_never_the_models(
     question: str, lead: str, context: FollowupContext, fault_llm: FaultLLMServer
@@ -421,5 +423,5 @@ async def test_cancelling_a_visit_gets_the_apps_answer_in_the_users_language_nev
     async with llm(url) as client:
         _, final = await run(question, context, client)
     assert final.source == "curated" and final.verdict.category == "skip_care"
-    assert final.text.startswith(lead) and MELANOMA.triage.action in final.text
+    assert final.text.startswith(lead) and worded(MELANOMA, final.verdict.language).triage.action in final.text
     assert fault_llm.hits(url) == [], "no request may reach the LLM"

@@ -47,9 +47,14 @@ def test_numbers_follow_the_locale() -> None:
 
 
 def test_a_locale_reads_english_for_the_words_it_lacks_with_its_own_numbers() -> None:
-    assert t("chat.tool_done", "de", seconds=1.5) == "Photo checked in 1,5 s"
-    assert t("chat.tool_done", "nl", seconds=1.5) == "Photo checked in 1,5 s", "no catalogue at all"
-    assert has("reply.emergency", "de") and not has("chat.tool_done", "de") and not has("reply.emergency", "nl")
+    assert t("chat.tool_done", "de", seconds=1.5) == "Foto in 1,5 s geprüft"
+    assert t("chat.tool_done", "nl", seconds=1.5) == "Photo checked in 1,5 s", "no catalogue at all: English words"
+    assert has("reply.emergency", "de") and not has("reply.emergency", "nl")
+
+
+def test_a_language_code_is_named_in_the_locale() -> None:
+    assert fill("{x:language}", x="nl") == "Dutch" and fill("{x:language}", "de", x="nl") == "Niederländisch"
+    assert fill("{x:language}", x="not a code") == "not a code"
 
 
 def test_messages_nest_and_render() -> None:

@@ -10,6 +10,7 @@ from typing import get_args
 
 import pytest
 
+from assistant.api.routes import BROWSER_TEXTS
 from assistant.guardrails import EMERGENCY_CATEGORIES, ReplyKind
 from assistant.lexicon import LANGUAGES
 from assistant.llm import FailureKind
@@ -25,6 +26,7 @@ WORDING_CALLS = {"t", "msg"}  # t(id, ...) words a message now, msg(id, ...) han
 # term(family, code): each family with every code it can take.
 FAMILIES = {
     "file_kind": KINDS,
+    "browser": BROWSER_TEXTS,
     "check_reason": get_args(ViolationKind),
     "llm_failed": get_args(FailureKind),
     "reply": get_args(ReplyKind),
@@ -35,7 +37,7 @@ FAMILIES = {
 }
 # Ids picked by value rather than named by a literal: each with the placeholders it must have.
 DYNAMIC = {f"{family}.{code}": set() for family, codes in FAMILIES.items() for code in codes} | {
-    unit: {"n"} for _, unit in SIZE_UNITS} | {"reply.no_image": {"max_mb"}}
+    unit: {"n"} for _, unit in SIZE_UNITS} | {"reply.no_image": {"max_mb"}, "browser.too_large": {"max_mb"}}
 # What every locale must word itself: a crisis reply in English may not be understood in time.
 EVERY_LOCALE = {"reply.english_only", "reply.emergency", "reply.self_harm"} | {
     f"emergency_lead.{c}" for c in EMERGENCY_CATEGORIES}
