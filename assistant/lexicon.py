@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from functools import cache
 from typing import Literal
+
+from assistant.locale import detect
 
 Language = Literal["en", "es", "fr", "de", "it", "pt"]
 LANGUAGES: tuple[Language, ...] = ("en", "es", "fr", "de", "it", "pt")
@@ -32,50 +33,10 @@ def normalise(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
-# Frequent function words per language (accent-free, as after `normalise`). A word shared by several
-# languages counts for each of them by 1/(number of languages), so distinctive words decide.
-_STOPWORDS: dict[str, str] = {
-    "en": "the a an is are was were be i you it my me what how why should do does did can could this that "
-    "these and of to in with have has will would not if about mean means on for am get at or there",
-    "es": "el la los las un una es son que de del y en mi me por para con no si se lo como esta estoy "
-    "tengo debo puedo muy pero mas este esto eso significa hay cuando porque ya le su al algo deberia",
-    "fr": "le la les un une des est et je j ai mon ma mes que qu quoi ce cette c il elle pas ne de du en "
-    "pour avec sur dans vous tu comment pourquoi dois au aux ca est-ce veut dire suis moi faire",
-    "de": "der die das ein eine einen ist und ich mein meine was wie warum soll sollte nicht mit auf fur "
-    "zu es sie du haben habe bedeutet sehr auch wenn kann den dem des mir mich bin sind oder muss will",
-    "it": "il lo la gli le un una uno e che di del della per con non mio mia cosa come perche sono ho "
-    "devo posso questo questa molto significa mi ma anche nel sul cos dovrei al faccio fa dal della alla sei ci",
-    "pt": "o a os as um uma e que de do da dos das em no na meu minha com nao por para como porque tenho "
-    "devo posso isso isto este esta muito significa voce eu ao ele ela deveria",
-}
-# Letters only one of our languages uses (checked before accents are removed).
-_MARKS = {"es": "ñ¿¡", "pt": "ãõ", "de": "ßäöü"}
-_MARK_WEIGHT = 2.0
-_MIN_SCORE = 1.0  # below this the message is too short to tell: English
-
-
-@cache
-def _stopword_weights() -> dict[str, dict[str, float]]:
-    owners: dict[str, list[str]] = {}
-    for lang, words in _STOPWORDS.items():
-        for w in set(words.split()):
-            owners.setdefault(w, []).append(lang)
-    return {lang: {w: 1 / len(owners[w]) for w in set(words.split())} for lang, words in _STOPWORDS.items()}
-
-
 def detect_language(text: str) -> str:
-    """The message's language among en, es, fr, de, it, pt, by weighted stopword counts; "en" when
-    nothing decides (short or mixed messages), since the app's own texts are English first."""
-    weights = _stopword_weights()
-    tokens = re.findall(r"[a-z]+(?:-[a-z]+)?", normalise(text))
-    scores = {lang: sum(weights[lang].get(t, 0.0) for t in tokens) for lang in LANGUAGES}
-    lowered = text.lower()
-    for lang, marks in _MARKS.items():
-        if any(m in lowered for m in marks):
-            scores[lang] += _MARK_WEIGHT
-    best = max(LANGUAGES, key=lambda lang: (scores[lang], lang == "en"))
-    return best if scores[best] >= _MIN_SCORE and scores[best] > scores["en"] else "en"
-
+    """The message's language among en, es, fr, de, it, pt (lingua, assistant/locale.py); "en" when it
+    cannot tell (short or mixed messages), since the app's own texts are English first."""
+    return detect(text, min_words=2, min_confidence=0.3) or "en"
 
 
 # Medicines a skin-screening text could plausibly name: topical and systemic skin-cancer drugs,

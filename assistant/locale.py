@@ -85,12 +85,13 @@ def _lingua():
         return _detector[0]
 
 
-def detect(text: str) -> str | None:
-    """The language of `text` when it is long enough to tell and the detector is sure; else None."""
-    if len(_WORD.findall(text)) < MIN_WORDS:
+def detect(text: str, *, min_words: int = MIN_WORDS, min_confidence: float = MIN_CONFIDENCE) -> str | None:
+    """The language of `text` when it is long enough to tell and the detector is sure; else None. The one
+    language detector: the conversation's locale, the routing's reply language, the output checks."""
+    if len(_WORD.findall(text)) < min_words:
         return None
     values = _lingua().compute_language_confidence_values(text)
-    if not values or values[0].value < MIN_CONFIDENCE:
+    if not values or values[0].value < min_confidence:
         return None
     return values[0].language.iso_code_639_1.name.lower()
 

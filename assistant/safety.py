@@ -10,11 +10,15 @@ Checks: diagnosis claims (negation-aware), medicine names and doses in the six l
 or delay care, false reassurance, prompt echo (a run of `ECHO_WORDS` words from any instruction text),
 headings of other sections, figures, invented phone numbers, a reply in another language than the
 user's, filler that describes the text instead of saying anything, degenerate repetition, and an answer unrelated to the question (similarity in the intent router's embedding space).
+Follow-up answers must also be answers (`find_filler`, `find_echoed_question`, `find_hollow`: no talk about
+"the answer to the question above", no question put back, more than the question's own words), and no
+text may call one of the seven classes by another's name (`find_wrong_class`).
 Patterns run on `lexicon.fold(text)` (lower case, no accents, same offsets as the text).
 """
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Iterable, Iterator
 from functools import cache
@@ -22,12 +26,13 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from assistant.lexicon import DRUGS, detect_language, fold, normalise
+from assistant.lexicon import DRUGS, fold, normalise
+from assistant.locale import detect
 from tools.text import Message, render, term
 
 ViolationKind = Literal[
     "diagnosis", "dose", "drug", "dismissal", "reassurance", "echo", "heading", "figure", "phone", "language",
-    "unrelated", "repetition",
+    "unrelated", "repetition", "empty", "tautology", "echoed_question", "filler", "wrong_class",
 ]
 Action = Literal["drop_sentence", "replace_section", "replace_answer"]
 
@@ -58,6 +63,11 @@ CHECKS: dict[ViolationKind, OutputCheck] = {
         OutputCheck(name="language", action="replace_answer"),
         OutputCheck(name="unrelated", action="replace_answer"),
         OutputCheck(name="repetition", action="replace_section"),
+        OutputCheck(name="empty", action="replace_answer"),
+        OutputCheck(name="tautology", action="replace_answer"),
+        OutputCheck(name="echoed_question", action="replace_answer"),
+        OutputCheck(name="filler", action="replace_answer"),
+        OutputCheck(name="wrong_class", action="replace_section"),
     )
 }
 
@@ -242,6 +252,8 @@ _FIGURE = re.compile(r"\d+(?:[.,]\d+)?\s?(?:%|percent\b|per cent\b)|\b0?\.\d{2,}
 # A model must not invent helplines: anything that looks like a phone number (7+ digits).
 _PHONE = re.compile(r"(?<![\w.])\+?\d(?:[\s().-]?\d){6,}(?![\w.])")
 LANGUAGE_MIN_WORDS = 6  # a sentence shorter than this cannot tell its language reliably
+LANGUAGE_CONFIDENCE = 0.7  # lingua's confidence that a sentence is in another language
+_MARKUP = re.compile(r"[*_`#>|\[\]()-]+")  # emphasis and list marks say nothing about the language
 
 
 def _template_words(text: str) -> list[list[str]]:
@@ -346,11 +358,135 @@ def find_language(text: str, language: str) -> list[Violation]:
     found = []
     for s, e in _sentence_spans(text):
         sentence = text[s:e]
-        if len(_WORDS.findall(fold(sentence))) >= LANGUAGE_MIN_WORDS and detect_language(sentence) != language:
-            # "en" is also detect_language's answer for a sentence it cannot place: only a sentence
-            # placed in a third language counts against an English reply.
-            if language != "en" or detect_language(sentence) != "en":
-                found.append(Violation(kind="language", text=sentence, start=s, end=e))
+        if len(_WORDS.findall(fold(sentence))) < LANGUAGE_MIN_WORDS:
+            continue
+        # Only a sentence the detector places elsewhere with confidence counts: unsure is not wrong.
+        other = detect(_MARKUP.sub(" ", sentence), min_words=LANGUAGE_MIN_WORDS, min_confidence=LANGUAGE_CONFIDENCE)
+        if other is not None and other != language:
+            found.append(Violation(kind="language", text=sentence, start=s, end=e))
+    return found
+
+
+# ---------------------------------------------------------------- answers that say nothing, or the wrong thing
+
+# Talk about the answer instead of an answer, in a small model's words under the follow-up prompt (whose
+# last line is "Answer the question above in English"): "The answer to the question above is:", "The answer
+# is: ...", "This answer is based on the rules of your previous question", "**English answer in English:**",
+# a "## Answer" heading.
+_LANGUAGE_NAMES = r"(?:english|spanish|french|german|italian|portuguese)"
+_FILLER = re.compile(
+    r"\b(?:the|this|my|an?)\s+answer\s+to\s+(?:the|your|this|that)\s+question\b"
+    r"|\b(?:the|this|my)\s+(?:final\s+|correct\s+)?answer\s+(?:is|would\s+be)\s*(?::|\"|'|yes\b|no\b|based\b|as\s+follows\b)"
+    r"|^\W*answer\s*(?::|\()|^\s*#{1,6}\s*answer\b"
+    rf"|\b{_LANGUAGE_NAMES}\s+answer\b|\banswer(?:ed)?\s+in\s+{_LANGUAGE_NAMES}\b"
+    r"|\b(?:based\s+on|according\s+to|following)\s+(?:the|your|these|my)\s+rules\b"
+    r"|\b(?:your|the|this)\s+(?:previous|last|above|earlier)\s+question\b|\bthe\s+question\s+(?:above|below)\b",
+    re.I | re.M,
+)
+# Words that carry no answer: function words, yes and no, and talk about the answer itself.
+_EMPTY_WORDS = frozenset(
+    "a an the and or but if then than so as of to in on at by for from with about into over under between after "
+    "before during without within through up down out off is are was were be been being am do does did doing done "
+    "have has had having can could will would shall should may might must it its it's this that these those there "
+    "here what which who whom whose when where why how i me my mine you your yours we us our they them their he she "
+    "his her not no yes nor also just only very really too more most much many some any all each every other such "
+    "own same one ones thing things something anything way well sure okay ok please let answer answers answered "
+    "question questions above below following based rule rules previous".split()
+)
+_SUFFIXES = ("ing", "ed", "es", "s", "ful", "ly")
+STEM_CHARS = 5  # "biopsy"/"biopsies", "melanoma"/"melanomas", "check"/"checking" meet at their first five letters
+EMPTY_WORDS = 2  # an answer with fewer content words than this is empty...
+HOLLOW_NEW_WORDS = 3  # ...and one with fewer than this many the question did not already have says nothing new
+ECHO_SHARE = 0.5  # a question in the answer that has this share of the question's content words puts it back
+ECHO_SIMILARITY = 0.8  # a sentence this similar to the question (word by word) is the question
+
+
+def _stem(word: str) -> str:
+    for suffix in _SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            word = word[: -len(suffix)]
+            break
+    return word[:STEM_CHARS]
+
+
+def _content(text: str) -> list[str]:
+    """The stems of the words of `text` that say something (not `_EMPTY_WORDS`, not numbers)."""
+    return [_stem(w) for w in _WORDS.findall(fold(text)) if w not in _EMPTY_WORDS and not w.isdigit() and len(w) > 1]
+
+
+def find_filler(text: str) -> list[Violation]:
+    return [Violation(kind="filler", text=text[m.start() : m.end()], start=m.start(), end=m.end())
+            for m in _FILLER.finditer(fold(text))]
+
+
+def find_echoed_question(text: str, question: str) -> list[Violation]:
+    """Sentences that put the question back: the question itself (ECHO_SIMILARITY), or a question that shares
+    ECHO_SHARE of its content words."""
+    asked, asked_words = set(_content(question)), _WORDS.findall(fold(question))
+    found = []
+    for s, e in _sentence_spans(text):
+        sentence = text[s:e]
+        words = _WORDS.findall(fold(sentence))
+        if not words:
+            continue
+        same = difflib.SequenceMatcher(None, words, asked_words).ratio() >= ECHO_SIMILARITY
+        shared = len(asked & set(_content(sentence)))
+        if same or (sentence.rstrip(" *_").endswith("?") and asked and shared >= ECHO_SHARE * len(asked)):
+            found.append(Violation(kind="echoed_question", text=sentence, start=s, end=e))
+    return found
+
+
+def find_hollow(text: str, question: str) -> list[Violation]:
+    """A whole answer that says nothing: fewer than EMPTY_WORDS content words ("empty"), or fewer than
+    HOLLOW_NEW_WORDS that the question did not already have ("tautology": "Yes, a biopsy is painful.")."""
+    content = _content(text)
+    if len(content) < EMPTY_WORDS:
+        return [Violation(kind="empty", text=text, start=0, end=len(text))]
+    if len(set(content) - set(_content(question))) < HOLLOW_NEW_WORDS:
+        return [Violation(kind="tautology", text=text, start=0, end=len(text))]
+    return []
+
+
+# The seven classes as an English text names them (accent-free, as after `fold`); "lentigo maligna" is a
+# melanoma, not a lentigo.
+_CLASS_NAMES = {
+    "melanoma": r"melanomas?",
+    "melanocytic_nevi": r"(?:melanocytic\s+)?n(?:a)?ev(?:us|i)|moles?|beauty\s+marks?",
+    "basal_cell_carcinoma": r"basal\s+cell\s+(?:carcinoma|cancer)s?|bccs?|rodent\s+ulcers?",
+    "actinic_keratoses": r"(?:actinic|solar)\s+kerato(?:sis|ses)|bowen'?s\s+disease|intraepithelial\s+carcinomas?",
+    "benign_keratosis-like_lesions": r"seborr?ho?eic\s+kerato(?:sis|ses)|benign\s+kerato(?:sis|ses)(?:-like\s+lesions?)?"
+    r"|(?:solar\s+)?lentig(?:o|ines)(?!\s+maligna)|(?:age|liver)\s+spots?|lichen[- ]planus[- ]like\s+kerato(?:sis|ses)",
+    "dermatofibroma": r"dermatofibromas?",
+    "vascular_lesions": r"vascular\s+lesions?|(?:cherry\s+)?h?a?emangiomas?|(?:cherry\s+)?angio(?:kerato)?mas?"
+    r"|pyogenic\s+granulomas?",
+}
+_CLASS_NAME = re.compile(
+    r"\b(?:" + "|".join(f"(?P<c{i}>{p})" for i, p in enumerate(_CLASS_NAMES.values())) + r")\b", re.I
+)
+_CLASS_OF_GROUP = {f"c{i}": label for i, label in enumerate(_CLASS_NAMES)}
+# What, between two class names, makes the second a name for the first: "Dermatofibroma (mole)", "X, also
+# called Y", "X is a (harmless) Y", "X is a type of Y", "X is the same as Y"; not "X is not a Y", "X is
+# rarer than Y".
+_NOT_A_NAME = r"(?:not|never|no|than|unlike|like|from|and|or|but|as|with|in|on|to|of|that|which)\b"
+_NAMING = re.compile(
+    r"\s*\(\s*(?:also\s+called\s+|i\.?e\.?,?\s+)?(?:an?\s+)?"
+    r"|,?\s+(?:also\s+(?:called|known\s+as)|known\s+as|aka|i\.?e\.?,?)\s+(?:an?\s+)?"
+    r"|\s+(?:is|are)\s+(?:just\s+|simply\s+|basically\s+|really\s+)?(?:the\s+same(?:\s+thing)?\s+as\s+|an?\s+|the\s+)?"
+    rf"(?:(?:kind|type|form|sort|variety)\s+of\s+)?(?:an?\s+)?(?:(?!{_NOT_A_NAME})[a-z-]+\s+){{0,2}}?",
+    re.I,
+)
+
+
+def find_wrong_class(text: str) -> list[Violation]:
+    """One of the seven classes called by another's name: "Dermatofibroma (mole)", "a basal cell carcinoma
+    is a melanoma"."""
+    found = []
+    folded = fold(text)
+    for s, e in _sentence_spans(folded):
+        names = list(_CLASS_NAME.finditer(folded, s, e))
+        for a, b in zip(names, names[1:]):
+            if _CLASS_OF_GROUP[a.lastgroup] != _CLASS_OF_GROUP[b.lastgroup] and _NAMING.fullmatch(folded, a.end(), b.start()):
+                found.append(Violation(kind="wrong_class", text=text[a.start() : b.end()], start=a.start(), end=b.end()))
     return found
 
 
@@ -363,6 +499,7 @@ class OutputContext(BaseModel):
     language: str | None = None  # the language the reply must be in
     figures: bool = False  # model figures are dropped (report sections)
     phones: bool = False  # phone numbers are refused (follow-up answers)
+    question: str | None = None  # the question answered (follow-up answers): not echoed, and said more than
 
 
 def check_output(text: str, context: OutputContext = OutputContext()) -> list[Violation]:
@@ -378,7 +515,9 @@ def check_output(text: str, context: OutputContext = OutputContext()) -> list[Vi
         found += find_phones(text)
     if context.language:
         found += find_language(text, context.language)
-    return sorted(found, key=lambda v: (v.start, v.end))
+    if context.question is not None:
+        found += find_filler(text) + find_echoed_question(text, context.question)
+    return sorted(found + find_wrong_class(text), key=lambda v: (v.start, v.end))
 
 
 class AnswerCheck(BaseModel):
@@ -389,9 +528,13 @@ class AnswerCheck(BaseModel):
     violations: list[Violation] = []
 
 
-def check_answer(text: str, context: OutputContext = OutputContext(phones=True)) -> AnswerCheck:
-    """May this model-written answer be shown? Every check, any failure refuses it."""
+def check_answer(text: str, context: OutputContext = OutputContext(phones=True), *, whole: bool = True) -> AnswerCheck:
+    """May this model-written answer be shown? Every check, any failure refuses it. `whole`: `text` is the
+    answer (or enough of it to judge) rather than its first sentences, so it must also say something
+    (`find_hollow`, with the context's question)."""
     found = check_output(text, context)
+    if whole and context.question is not None:
+        found += find_hollow(text, context.question)
     return AnswerCheck(ok=not found, problems=[f"{v.reason} ({v.text!r})" for v in found], violations=found)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 from tools.catalogue import catalogue
+from tools.text import msg, term
 from tools.result import (
     ClassificationResult,
     ImageInfo,
@@ -44,6 +45,9 @@ def classification(
         if escalate_to
         else f"The closest match, {top.display_name}, is a {tier.title.lower()}-urgency class."
     )
+    # The same sentence as codes, so other locales word it (assistant/text/result.py: worded).
+    reasons = [msg("triage.melanoma", p=probs["melanoma"], threshold=0.3) if escalate_to
+               else msg("triage.closest", name=term("lesion_in_sentence", top.dx), confidence=confidence)]
     return ClassificationResult(
         profile="test",
         status="ok",
@@ -61,7 +65,8 @@ def classification(
             margin=ranked[0] - ranked[1],
             low_confidence=confidence < 0.6 if low_confidence is None else low_confidence,
         ),
-        triage=Triage(tier=tier.name, title=tier.title, action=tier.action, reason=reason, escalated=bool(escalate_to)),
+        triage=Triage(tier=tier.name, title=tier.title, action=tier.action, reason=reason, escalated=bool(escalate_to),
+                      reasons=reasons),
         description=top.description,
         ood=OODVerdict(checked=False),
         image=ImageInfo(format="JPEG", width=224, height=224),

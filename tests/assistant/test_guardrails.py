@@ -19,6 +19,7 @@ from assistant.guardrails import (
 )
 from assistant.lexicon import LANGUAGES
 from assistant.safety import check_answer
+from tools.text import render, term
 
 # Benign questions that MUST be answered, never refused or escalated (false positives are failures).
 IN_SCOPE = [
@@ -236,12 +237,13 @@ def test_declines_say_what_the_assistant_can_do() -> None:
     assert "You could ask me" in (fixed_reply(Verdict(route=Route.OFF_TOPIC, category="off_topic", language="en")) or "")
 
 
-def test_untranslated_replies_fall_back_to_english_with_a_note() -> None:
-    text = fixed_reply(Verdict(route=Route.DECLINE, category="diagnosis", language="es")) or ""
-    note, english = text.split("\n\n", 1)
-    assert note == "_(Esta respuesta solo está disponible en inglés.)_"
-    assert english == reply_text("decline_diagnosis", "en")
-    assert reply_text("no_image", "de", max_mb=10).startswith("_(Diese Antwort ist nur auf Englisch verfügbar.)_")
+def test_every_fixed_reply_is_in_the_patients_own_words() -> None:
+    for lang in LANGUAGES:
+        text = fixed_reply(Verdict(route=Route.DECLINE, category="diagnosis", language=lang)) or ""
+        assert text == render(term("reply", "decline_diagnosis"), lang) and not text.startswith("_(")
+    assert reply_text("no_image", "de", max_mb=10) == render(term("reply", "no_image", max_mb=10), "de")
+    # A locale without a catalogue reads English, with the (empty) English note: no stray line.
+    assert reply_text("no_image", "nl", max_mb=10) == reply_text("no_image", "en", max_mb=10)
 
 
 def _all_fixed_texts() -> list[str]:
