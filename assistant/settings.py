@@ -77,7 +77,9 @@ class Settings(BaseSettings):
         description="Exact origins (scheme://host:port) of pages that embed the chat widget, comma-separated. "
         "Empty: .chainlit/config.toml's list. Never '*': browsers refuse it for the widget's credentialed requests.",
     )
-    chat_history_messages: int = Field(20, ge=2, description="Recent chat messages a session keeps for follow-ups.")
+    chat_history_messages: int = Field(
+        6, ge=2, description="Recent chat messages a conversation keeps, and a follow-up's prompt sees: enough for "
+        "'and the other one?', small for a 4B model's context.")
     show_heatmap: bool = Field(True, description="Show a Grad-CAM heat-map of the top class beside each result card.")
     chat_max_images: int = Field(10, ge=1, description="Photos one conversation may hold ('image N' never changes).")
     chat_max_files_per_message: int = Field(1, ge=1, description="Files one chat message may carry.")
