@@ -196,7 +196,7 @@ def test_normalise_removes_accents_and_case() -> None:
 EMERGENCY_CATEGORIES = ["bleeding", "rapid_change", "severe_pain", "fever_rash", "breathing"]
 # A word each language's reply must contain, so a reply in the wrong language fails.
 LANGUAGE_WORD = {"en": "doctor", "es": "médico", "fr": "médecin", "de": "Ärztin", "it": "medico", "pt": "médico"}
-ALLOWED_NUMBERS = {"911", "112", "999", "10", "15"}  # emergency numbers; minutes of pressure; 10 MB
+ALLOWED_NUMBERS = {"911", "112", "999", "192", "10", "15"}  # emergency numbers (192: Brazil's SAMU); minutes of pressure; 10 MB
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
