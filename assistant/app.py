@@ -33,6 +33,8 @@ from assistant.events import (
 from assistant.locale import LOCALES, LocaleChoice, accept_language, from_tags
 from assistant.orchestrator import Attachment, Conversation, Services, Turn
 from assistant.logs import configure_logging
+from assistant.report_pdf import analysis_pdf
+from assistant.runtime import close_abandoned_generators
 from assistant.settings import get_settings
 from tools.text import t
 from assistant.text.faq import faqs
@@ -97,6 +99,7 @@ async def load_services() -> None:
     """Weights load and warm up in a thread; the server answers HTTP only once this is done."""
     global _services
     configure_logging(settings)  # again: uvicorn set up its own loggers after this module was imported
+    close_abandoned_generators()
     _services = await asyncio.to_thread(Services.load)
     probe = await _services.llm.probe()
     log.info("ready: classifier %s; intent router %s; AI writer at %s %s", "loaded" if _services.classifier else
@@ -126,6 +129,10 @@ async def start() -> None:
     conversation = Conversation(_services, _browser_locale())
     cl.user_session.set("conversation", conversation)
     metrics.CHAT_SESSIONS.inc()
+    if getattr(cl.context.session, "client_type", None) == "copilot":
+        # The widget has no welcome screen: Chainlit's copilot shows neither the chat profile's description
+        # nor its starters. Its first message is the welcome instead, in the conversation's language.
+        await cl.Message(content=t("chat.welcome", conversation.lang)).send()
     await _language_setting(conversation.lang)
 
 
@@ -157,7 +164,7 @@ async def on_message(message: cl.Message) -> None:
         text=message.content or "",
         attachments=[Attachment(name=e.name, mime=e.mime, data=data) for e, data in zip(files, contents)],
     )
-    view = ChainlitView()
+    view = ChainlitView(conversation)
     async for event in conversation.handle(turn):
         await view.show(event)
 
@@ -165,7 +172,8 @@ async def on_message(message: cl.Message) -> None:
 class ChainlitView:
     """One turn's events as Chainlit objects; steps and streamed messages are matched by their ids."""
 
-    def __init__(self) -> None:
+    def __init__(self, conversation: Conversation | None = None) -> None:
+        self.conversation = conversation  # whose reports are offered as PDF files
         self.steps: dict[str, cl.Step] = {}
         self.messages: dict[str, cl.Message] = {}
 
@@ -201,8 +209,25 @@ class ChainlitView:
             case TextFinished():
                 # The streamed deltas were checked text and spell out `event.markdown`: nothing to replace.
                 await self.messages.pop(event.message_id).send()  # ends the stream
+                if event.image_number is not None:
+                    await self.offer_pdf(event.image_number)
             case Notice():
                 await cl.Message(content=event.markdown).send()
+
+
+    async def offer_pdf(self, number: int) -> None:
+        """The report of image `number` as a PDF file, in a message under it. Failing costs the file only."""
+        if self.conversation is None:
+            return
+        analysis = self.conversation.analyses[number - 1]
+        try:
+            pdf = await asyncio.to_thread(analysis_pdf, analysis, number)
+        except Exception:
+            log.exception("report PDF failed")
+            return
+        file = cl.File(name=t("pdf.file_name", analysis.locale, number=number), content=pdf,
+                       mime="application/pdf", display="inline")
+        await cl.Message(content=t("pdf.download", analysis.locale, number=number), elements=[file]).send()
 
 
 def _mount_api() -> None:

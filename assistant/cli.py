@@ -174,9 +174,9 @@ def cmd_report(args: argparse.Namespace) -> int:
     async def write() -> Report:
         async with LLMClient(config) as llm:
             if args.json:
-                return await build_report(result, image_bytes, llm)
+                return await build_report(result, image_bytes, llm, locale=args.locale)
             report = None
-            async for event in stream_report(result, image_bytes, llm):
+            async for event in stream_report(result, image_bytes, llm, locale=args.locale):
                 if isinstance(event, ReportChunk):
                     print(event.text, end="", flush=True)  # checked text: the chunks spell out report.markdown
                 else:
@@ -185,6 +185,8 @@ def cmd_report(args: argparse.Namespace) -> int:
             return report
 
     report = asyncio.run(write())
+    if args.pdf:
+        _write_pdf(args, ensemble, image_bytes, result, report)
     if args.json:
         print(json.dumps({"file": str(args.image), "classification": result.model_dump(mode="json"),
                           "report": report.model_dump(mode="json")}))
@@ -200,6 +202,30 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _write_pdf(args: argparse.Namespace, ensemble, image_bytes: bytes, result, report) -> None:
+    """`report --pdf OUT.pdf`: the report as a PDF, with the photo and its heat-map (assistant/report_pdf.py)."""
+    from datetime import datetime, timezone
+
+    from assistant.references import new_reference
+    from assistant.report_pdf import render_pdf
+    from assistant.runtime import intake_limits
+    from tools.catalogue import catalogue
+    from tools.intake import load_image
+
+    heatmap = None
+    try:
+        from tools.saliency import heatmap_png
+
+        image = load_image(image_bytes, intake_limits()).image
+        heatmap = heatmap_png(ensemble, image, catalogue().labels.index(result.label))
+    except Exception as exc:  # the PDF matters more than the picture
+        print(f"no heat-map in the PDF: {exc}", file=sys.stderr)
+    reference = new_reference()
+    args.pdf.write_bytes(render_pdf(report, result, photo=image_bytes, heatmap_png=heatmap, locale=args.locale,
+                                    reference=reference, created=datetime.now(timezone.utc), profile=result.profile))
+    print(f"PDF: {args.pdf} (reference {reference})", file=sys.stderr)
+
+
 def cmd_redteam(args: argparse.Namespace) -> int:
     """The red-team suite through the real conversation logic: pass rates per category and language.
     `--fit`: first fit the router's margins on the dev split and write prompts/intents/thresholds.toml."""
@@ -211,9 +237,9 @@ def cmd_redteam(args: argparse.Namespace) -> int:
     from assistant.orchestrator import Services
     from assistant.text.prompts import PROMPTS_DIR, prompt_data
 
-    cases = redteam.load_cases(args.cases)
+    cases = redteam.load_cases(args.cases or redteam.CASE_FILES)
     if args.fit:
-        dev = [c for c in cases if c.split == "dev"]
+        dev = [c for c in cases if c.split == "dev"]  # the fit never sees the test split
         margins, second, min_relevance = redteam.fit(dev)
         path = PROMPTS_DIR / "intents" / "thresholds.toml"
         redteam.write_thresholds(margins, second, min_relevance, path, f"{len(dev)} dev cases.")
@@ -280,6 +306,7 @@ def cmd_serve(args: argparse.Namespace) -> NoReturn:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from assistant.locale import LOCALES
     from tools.training.profiles import PROFILES  # pydantic models only: cheap
 
     parser = argparse.ArgumentParser(prog="ham10k", description=__doc__)
@@ -336,13 +363,15 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--llm-base-url", help="OpenAI-compatible server, e.g. http://localhost:1234/v1 (default: LLM_BASE_URL)")
     report.add_argument("--model", help="model id on that server (default: LLM_MODEL, else the server's only model)")
     report.add_argument("--json", action="store_true", help="print classification and report as one JSON object")
+    report.add_argument("--pdf", type=Path, metavar="OUT.pdf", help="also write the report as a PDF to show a doctor")
+    report.add_argument("--locale", choices=LOCALES, default="en", help="the report's language (default: en)")
     report.set_defaults(func=cmd_report)
 
     redteam = sub.add_parser("redteam", help="run the red-team prompts through the conversation logic")
     redteam.add_argument("--llm-base-url", help="OpenAI-compatible server (default: LLM_BASE_URL; none: curated answers)")
     redteam.add_argument("--model", help="model id on that server")
     redteam.add_argument("--split", choices=["dev", "test", "all"], default="test", help="which cases (default: test)")
-    redteam.add_argument("--cases", type=Path, default=PROJECT_ROOT / "tests" / "redteam" / "cases.jsonl")
+    redteam.add_argument("--cases", type=Path, nargs="+", help="case files (default: tests/redteam/cases.jsonl and blind.jsonl)")
     redteam.add_argument("--reports", type=int, default=0, help="also audit the reports of this many photos")
     redteam.add_argument("--photos", type=Path, default=PROJECT_ROOT / "tests" / "assets", help="folder of .jpg photos")
     redteam.add_argument("--fit", action="store_true", help="fit the router's margins on the dev split first")

@@ -109,6 +109,7 @@ class TextFinished(BaseModel):
     # or "fixed" (the guardrails' own text, e.g. an emergency reply).
     source: Literal["model", "standard", "mixed", "curated", "fixed"]
     route: str | None = None  # answers: the input route that decided it ("emergency", "in_scope", ...)
+    image_number: int | None = None  # reports: the photo's number ("image 2"), whose PDF an edge may offer
 
 
 class Notice(BaseModel):

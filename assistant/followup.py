@@ -6,11 +6,12 @@ Flow of `answer(question, context, llm)`:
 2. No photo analysed yet and the question is about "my spot/result": guidance to attach a photo.
 3. Otherwise the LLM answers (rules repeated in the user turn, the answer language named, the latest
    result and the curated material as reference).
-4. The model's text is shown a sentence (or list line) at a time, each only once it is cleaned (no
-   HTML, links, images) and the answer so far, with it, passes `safety.check_answer` (every output
-   check; the first words must also be about the question, `RELEVANCE_WORDS`): nothing
-   unchecked is ever shown. When a sentence fails, the model's text stops there and the curated answer
-   follows, with a note saying why; the same when the LLM is absent, down, slow, broken or says nothing.
+4. The model's text goes through the checked stream (assistant/checked_stream.py: `CheckedStream`,
+   `AnswerChecker`), shown a sentence (or list line) at a time, each only once it is cleaned (no HTML,
+   links, images) and the answer so far, with it, passes `safety.check_answer` (every output check; the
+   first words, judged whole, must also say something and be about the question): nothing unchecked is
+   ever shown. When a sentence fails, the model's text stops there and the curated answer follows, with
+   a note saying why; the same when the LLM is absent, down, slow, broken or says nothing.
 
 Public API:
 - `FollowupContext`: the screening results so far (image 1, 2, ... in order; the last is the latest),
@@ -26,7 +27,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import aclosing
 from functools import cache
 from string import Template
@@ -44,14 +45,16 @@ from assistant.guardrails import (
     normalise,
     reply_text,
 )
-from assistant.llm import ChatStream, LLMClient, LLMError, failure_kind
+from assistant import checked_stream
+from assistant.checked_stream import AnswerChecker, CheckedStream
+from assistant.llm import LLMClient, failure_kind
 from assistant.text.prompts import has_locale_text, locale_data, prompt_data, prompt_text
 from assistant.report import Report
 from assistant.text.result import facts
 from assistant.report import sections as report_sections
 from assistant.intents import get_router
 from assistant.lexicon import LANGUAGE_NAMES
-from assistant.safety import CHECKS, OutputContext, ViolationKind, check_answer, clean_markdown
+from assistant.safety import CHECKS, OutputContext
 from assistant.settings import get_settings
 from tools.catalogue import catalogue
 from tools.result import ClassificationResult
@@ -59,7 +62,6 @@ from tools.text import DEFAULT_LOCALE, render, t, term
 
 log = logging.getLogger(__name__)
 
-HISTORY_TURNS = 6  # (role, text) entries kept: enough for "and the other one?", small for a 4B model's context
 HISTORY_CHARS = 600  # per entry; a pasted report must not crowd out the rules
 PROMPT_HISTORY_CHARS = 300
 QUESTION_CHARS = 1500
@@ -75,7 +77,7 @@ class FollowupContext(BaseModel):
     """What a follow-up answer may use. `results[i]` is "image i+1" (the order photos were attached; the
     last is the latest) and `reports[i]` its report (None when none was made, e.g. not a lesion; the list
     may be shorter than `results`). `history`: (role, text) pairs, "user" or "assistant", oldest first;
-    trimmed to the last HISTORY_TURNS entries of at most HISTORY_CHARS characters each. `max_image_mb`:
+    as many as the conversation keeps (settings: CHAT_HISTORY_MESSAGES), each cut to HISTORY_CHARS characters. `max_image_mb`:
     the upload limit, for the guidance on attaching a photo."""
 
     results: list[ClassificationResult] = []
@@ -86,7 +88,7 @@ class FollowupContext(BaseModel):
     @field_validator("history")
     @classmethod
     def _bound_history(cls, history: list[tuple[str, str]]) -> list[tuple[str, str]]:
-        return [(role, text[:HISTORY_CHARS]) for role, text in history[-HISTORY_TURNS:]]
+        return [(role, text[:HISTORY_CHARS]) for role, text in history]
 
     @model_validator(mode="after")
     def _reports_match_results(self) -> FollowupContext:
@@ -404,53 +406,30 @@ def build_messages(question: str, context: FollowupContext, language: str) -> li
     ]
 
 
-def _open_stream(llm: LLMClient, messages: list[ChatCompletionMessageParam]) -> ChatStream:
-    """The one place that knows the LLM client's API: an async iterable of text that raises LLMError,
-    with `finish_reason` set once it is exhausted."""
-    return llm.stream(messages)
+# ---------------------------------------------------------------- what the answer is checked against
 
 
-# ---------------------------------------------------------------- checking the model's text as it comes
-
-MIN_ANSWER_WORDS = 3  # fewer words once cleaned: the model said nothing usable
-_WORD = re.compile(r"[^\W\d_]{2,}")
-# Where a sentence (or a list line) ends: line breaks first, so "done. \n" is one break, not two.
-_UNIT_END = re.compile(r"[ \t]*\n(?:[ \t]*\n)*|(?<=[.!?])[ \t]+")
-# Markup still open at the end of a sentence: cleaning it now would leave a fragment that could join
-# the next sentence into a tag, a link or a script once displayed, so the sentence waits for its end.
-_OPEN_MARKUP = (
-    re.compile(r"<(script|style|iframe|object|embed|svg)\b(?![\s\S]*</\1)", re.I),
-    re.compile(r"<!--(?![\s\S]*-->)"),
-    re.compile(r"<[A-Za-z/!][^<>]*$"),
-    re.compile(r"\[[^\[\]]*$|\]\([^)]*$"),
-)
-_SEPARATORS = ("", " ", "\n", "\n\n")
-
-
-def _separator(whitespace: str) -> str:
-    return "\n\n" if whitespace.count("\n") >= 2 else "\n" if "\n" in whitespace else " "
-
-
-RELEVANCE_WORDS = 12  # words held back until the answer's relevance to the question is checked
-
-
-@cache
 def instruction_texts() -> tuple[str, ...]:
     """Every instruction text a follow-up model is given: none of it may come back to the patient."""
-    return tuple(prompt_text(f"followup/{name}.md") for name in ("system", "user", "rules"))
+    return checked_stream.instruction_texts(*(f"followup/{name}.md" for name in ("system", "user", "rules")))
 
 
 @cache
 def _forbidden_headings() -> tuple[str, ...]:
-    """Headings of the prompt and of the report: an answer that contains them is the prompt echoed."""
+    """Headings of the prompt and of the report, and the labels of the screening context it is given: an
+    answer that contains them is the prompt echoed."""
     prompt_headings = tuple(
         line.lstrip("#").strip() for line in prompt_text("followup/user.md").splitlines() if line.startswith("#")
     )
-    return prompt_headings + tuple(s.title for s in report_sections())
+    context_labels = tuple(m.group(1) for m in re.finditer(r"^- ([A-Z][\w ]+\w):", _context_words()["latest"], re.M)
+                           if " " in m.group(1))  # "Closest match", not a one-word label a sentence may start with
+    return prompt_headings + context_labels + tuple(s.title for s in report_sections())
 
 
-def output_context(language: str) -> OutputContext:
-    return OutputContext(instructions=instruction_texts(), headings=_forbidden_headings(), language=language, phones=True)
+def output_context(language: str, question: str | None = None) -> OutputContext:
+    """The checks of a follow-up answer; with the `question`, it must also be an answer to it."""
+    return OutputContext(instructions=instruction_texts(), headings=_forbidden_headings(), language=language, phones=True,
+                         question=question)
 
 
 def min_relevance() -> float:
@@ -458,94 +437,14 @@ def min_relevance() -> float:
     return float(prompt_data("intents/thresholds.toml").get("answer", {}).get("min_relevance", -1.0))
 
 
-class _CheckedAnswer:
-    """The model's answer, let through a sentence (or list line) at a time: each is cleaned
-    (`clean_markdown`) and kept only if the answer so far, with it, passes `check_answer`. `feed(text)`
-    and `finish()` return (text that may be shown now, the problem that stopped the answer or None).
-    Nothing is shown before the answer has MIN_ANSWER_WORDS words; after a problem, nothing more."""
+def _unrelated_to(question: str) -> Callable[[str], bool]:
+    """Whether an answer's first words are not about `question` (no intent router: never)."""
 
-    def __init__(self, question: str = "", language: str = "en") -> None:
-        self._question = question
-        self._context = output_context(language)
-        self._relevance_checked = not question
-        self.raw = ""  # received, not yet split off as a sentence
-        self.checked = ""  # passed the check (shown, or held until there are enough words)
-        self.shown = ""
-        self.received = False
-        self._separator = ""  # whitespace before the next sentence split off, as one of _SEPARATORS
-        self._pending = ""  # the break before a sentence that cleaning left empty
-
-    def feed(self, text: str) -> tuple[str, ViolationKind | None]:
-        self.received = True
-        self.raw += text
-        return self._advance(final=False)
-
-    def finish(self) -> tuple[str, ViolationKind | None]:
-        return self._advance(final=True)
-
-    @property
-    def usable(self) -> bool:
-        return len(_WORD.findall(self.checked)) >= MIN_ANSWER_WORDS
-
-    def _advance(self, *, final: bool) -> tuple[str, ViolationKind | None]:
-        for separator, sentence in self._sentences(final=final):
-            if problem := self._check(separator, sentence):
-                return "", problem
-        if not self.usable:
-            return "", None
-        if not self._relevance_checked:
-            if len(_WORD.findall(self.checked)) < RELEVANCE_WORDS and not final:
-                return "", None
-            self._relevance_checked = True
-            if (problem := self._unrelated()) is not None:
-                return "", problem
-        new, self.shown = self.checked[len(self.shown) :], self.checked
-        return new, None
-
-    def _sentences(self, *, final: bool) -> list[tuple[str, str]]:
-        """Complete sentences split off `raw`, each with the separator before it."""
-        found: list[tuple[str, str]] = []
-        start = 0
-        for m in _UNIT_END.finditer(self.raw):
-            if m.end() == len(self.raw) and not final:
-                break  # the whitespace may go on (one line break may become a paragraph break)
-            sentence = self.raw[start : m.start()]
-            if any(p.search(sentence) for p in _OPEN_MARKUP):
-                continue
-            found.append((self._separator, sentence))
-            self._separator, start = _separator(m.group(0)), m.end()
-        if final and self.raw[start:].strip():
-            found.append((self._separator, self.raw[start:]))
-            start = len(self.raw)
-        self.raw = self.raw[start:]
-        return found
-
-    def _unrelated(self) -> ViolationKind | None:
-        """The problem when the answer's first words are not about the question (router absent: no check)."""
+    def unrelated(text: str) -> bool:
         router = get_router()
-        if router is None:
-            return None
-        if router.relevance(self._question, self.checked) < min_relevance():
-            return "unrelated"
-        return None
+        return router is not None and router.relevance(question, text) < min_relevance()
 
-    def _check(self, separator: str, sentence: str) -> ViolationKind | None:
-        """Add one sentence to `checked` if the answer with it passes the check; else the problem."""
-        cleaned = clean_markdown(sentence)
-        separator, self._pending = max(separator, self._pending, key=_SEPARATORS.index), ""
-        if not cleaned:  # nothing left (markup only): its break goes before the next sentence
-            self._pending = separator
-            return None
-        if not self.checked:
-            separator = ""
-        elif "\n" in separator:  # a line keeps its indent (a nested list item)
-            cleaned = re.match(r"[ \t]*", sentence).group(0) + cleaned  # type: ignore[union-attr]  # matches ""
-        candidate = self.checked + separator + cleaned
-        check = check_answer(candidate, self._context)
-        if not check.ok:
-            return check.violations[0].kind
-        self.checked = candidate
-        return None
+    return unrelated
 
 
 # ---------------------------------------------------------------- answering
@@ -613,30 +512,15 @@ async def answer(
         return
 
     assert llm is not None  # the only case left once `final` is None
-    answer_so_far = _CheckedAnswer(question, verdict.language)
-    problem: ViolationKind | None = None
-    failure: Exception | None = None
-    stream = _open_stream(llm, build_messages(question, context, verdict.language))
-    try:
-        async with aclosing(aiter(stream)) as chunks:  # closed at once when a sentence fails
-            async for chunk in chunks:
-                shown, problem = answer_so_far.feed(chunk)
-                if shown:
-                    yield shown
-                if problem:
-                    break
-    except LLMError as e:
-        log.warning("follow-up LLM failed (%s): %s", e.kind, e)
-        failure = e
-    except Exception as e:  # the user must get an answer whatever the client does; keep the trace for us
-        log.exception("follow-up LLM raised unexpectedly")
-        failure = e
-    if problem is None and failure is None:
-        shown, problem = answer_so_far.finish()
-        if shown:
+    checker = AnswerChecker(output_context(verdict.language, question), _unrelated_to(question))
+    checked = CheckedStream(llm.stream(build_messages(question, context, verdict.language)), checker, what="follow-up answer")
+    async with aclosing(checked):  # the model's stream closed here, however the answer ends
+        async for shown in checked:
             yield shown
+    if checked.failure is None and (shown := checker.finish()):
+        yield shown
 
-    before = answer_so_far.shown
+    before, problem, failure = checker.shown, checker.problem, checked.failure
     if problem:
         log.warning("follow-up answer stopped by the %s check", problem)
         # After checked sentences were shown, only the rest of the answer is replaced.
@@ -644,13 +528,13 @@ async def answer(
                 else t("followup_note.replaced", lang, problem=CHECKS[problem].reason))
         final = _curated(question, context, verdict, note, before)
     elif failure is not None:
-        note = (t("followup_note.interrupted", lang) if answer_so_far.received
+        note = (t("followup_note.interrupted", lang) if checked.received
                 else render(term("llm_failed", failure_kind(failure)), lang))
         final = _curated(question, context, verdict, note, before)
-    elif not answer_so_far.usable:  # blank, or only markup once cleaned: nothing was shown
+    elif not checker.usable:  # blank, or only markup once cleaned: nothing was shown
         final = _curated(question, context, verdict, render(term("llm_failed", "empty"), lang))
     else:
-        note = t("followup_note.cut_short", lang) if stream.finish_reason == "length" else None
+        note = t("followup_note.cut_short", lang) if checked.finish_reason == "length" else None
         final = FollowupAnswer(text=before + (f"\n\n*{note}*" if note else ""), source="model", verdict=verdict, note=note)
     if rest := final.text[len(before) :]:
         yield rest

@@ -94,22 +94,47 @@ _SELF_HARM_PATTERNS = (
     r"|\bnon\s+voglio\s+(?:piu\s+)?vivere\b|\bfarmi\s+del\s+male\b|\bautolesion",
     # pt
     r"\bme\s+matar\b|\bmatar-me\b|\btirar\s+a\s+(?:minha\s+)?(?:propria\s+)?vida\b|(?<!nao )\bquero\s+morrer\b"
-    r"|\bnao\s+quero\s+(?:mais\s+)?viver\b|\b(?:me\s+machucar|me\s+ferir|me\s+magoar|machucar-me|ferir-me|magoar-me)\b|\bautoles",
+    r"|\bnao\s+quero\s+(?:mais\s+)?viver\b|\b(?:me\s+machucar|me\s+ferir|me\s+magoar|machucar-me|ferir-me|magoar-me)\b|\bautoles"
+    r"|\b(?:ando\s+a\s+|estou\s+a\s+)?cortar-me\b|\bme\s+cortando\b",
+    # Cutting oneself told in passing ("the marks are from me cutting"): en, es
+    r"\bfrom\s+me\s+cutting\b|\bfrom\s+cutting\s+myself\b|\b(?:been|started|keep)\s+cutting\s+(?:myself|my\s+(?:arms?|legs?|wrists?|thighs?))\b"
+    r"|\bself[- ]inflicted\b"
+    r"|\bme\s+(?:corto|hago\s+cortes\s+en)\s+(?:los\s+|las\s+)?(?:brazos|piernas|munecas|muslos)\b",
+    # Burning oneself with cigarettes; marks, cuts or burns "I do to myself"
+    r"\b(?:burn|burning)\s+myself\s+with\s+(?:a\s+)?cigarettes?\b|\bme\s+quemo\s+con\s+(?:el\s+|los\s+)?cigarr\w*"
+    r"|\bje\s+me\s+brule\s+(?:avec|a)\s+(?:la\s+|des\s+)?cigarettes?\b|\bverbrenne\s+mich\s+mit\s+zigaretten?\b"
+    r"|\bmi\s+brucio\s+con\s+(?:le\s+|la\s+)?sigarett[ae]\b|\b(?:queimo-me|me\s+queimo)\s+com\s+(?:o\s+|os\s+)?cigarros?\b"
+    r"|\b(?:marks?|scars?|cuts?|burns?)\b[^.!?]{0,40}\bi\s+(?:do|did)\s+(?:them|it|this)\s+to\s+myself\b"
+    r"|\b(?:marcas|cicatrices|cortes|quemaduras|heridas)\b[^\n]{0,60}\bme\s+(?:las|los)\s+hago\s+yo\b"
+    r"|\bje\s+me\s+les\s+fais\s+(?:moi-meme|moi\s+meme|expres)\b|\bme\s+(?:li|le)\s+faccio\s+(?:da\s+sol[oa]|io|apposta)\b"
+    r"|\bsou\s+eu\s+que\s+(?:as|os|mas|mos)\s+faco\b|\b(?:fuge|mache)\s+ich\s+mir\s+selbst\b",
     # Euphemisms: not planning to be around, rather be gone, tired of living, not going to fight it.
-    r"\b(?:don'?t|do\s+not)\s+(?:plan|intend|expect)\s+(?:on\s+)?(?:to\s+)?(?:be(?:ing)?\s+)?(?:around|here|alive)\b"
+    r"\b(?:don'?t|do\s+not)\s+(?:really\s+|even\s+)?(?:plan|intend|expect)\s+(?:on\s+)?(?:to\s+)?(?:be(?:ing)?\s+)?(?:around|here|alive)\b"
     r"|\bwon'?t\s+be\s+(?:around|here|alive)\s+(?:much\s+longer|for\s+long|anymore|any\s+more)\b"
     r"|\b(?:i'?d|i\s+would)\s+(?:much\s+)?rather\s+(?:just\s+)?(?:be\s+gone|be\s+dead|die|not\s+(?:be\s+here|exist|wake\s+up)|disappear)\b"
     r"|\btired\s+of\s+(?:existing|living|being\s+alive|life)\b|\bno\s+way\s+out\b|\b(?:sleep|go\s+to\s+sleep)\s+and\s+(?:never|not)\s+wake\s+up\b",
     r"\bprefiero\s+(?:irme|morir(?:me)?|no\s+estar|desaparecer|no\s+despertar)\b|\bcansad[oa]\s+de\s+vivir\b"
-    r"|\bno\s+(?:pienso|planeo)\s+(?:seguir|estar|quedarme)\s+(?:aqui|vivo|viva|mucho)\b|\bno\s+hay\s+salida\b",
+    r"|\bno\s+(?:pienso|planeo)\s+(?:seguir|estar|quedarme)\s+(?:aqui|vivo|viva|mucho)\b|\bno\s+hay\s+salida\b"
+    r"|\bpara\s+entonces\s+ya\s+no\s+estare\b|\bno\s+voy\s+a\s+estar\s+(?:ya\s+)?(?:aqui|vivo|viva)\b",
     r"\bje\s+prefere(?:rais)?\s+(?:partir|mourir|disparaitre|en\s+finir|ne\s+plus\s+etre\s+la)\b|\bfatigue(?:e)?\s+de\s+vivre\b"
-    r"|\bje\s+ne\s+(?:compte|pense)\s+pas\s+(?:rester|etre\s+(?:encore\s+)?la)\b|\bplus\s+d'?\s?issue\b",
+    r"|\bje\s+ne\s+(?:compte|pense)\s+pas\s+(?:rester|etre\s+(?:encore\s+)?la)\b|\bplus\s+d'?\s?issue\b"
+    r"|\bje\s+(?:ne\s+)?serai\s+(?:\w+\s+)?plus\s+la\b",
     r"\blieber\s+(?:tot|sterben|weg\s+sein|nicht\s+mehr\s+da\s+sein|verschwinden)\b|\blebensmude\b"
-    r"|\bnicht\s+mehr\s+(?:da|hier)\s+sein\s+(?:will|mochte|werde)\b|\bkeinen\s+ausweg\s+mehr\b",
+    r"|\bnicht\s+mehr\s+(?:lange\s+)?(?:da|hier)\s+sein\s+(?:will|mochte|werde)\b|\bkeinen\s+ausweg\s+mehr\b"
+    r"|\bnicht\s+vor,?\s+(?:noch\s+)?(?:lange\s+)?(?:hier|da)\s+zu\s+sein\b|\bbin\s+(?:dann\s+)?(?:eh|bald)\s+nicht\s+mehr\s+(?:lange\s+)?(?:da|hier)\b|\bbin\s+nicht\s+mehr\s+lange\s+(?:da|hier)\b",
     r"\bpreferi(?:sco|rei)\s+(?:andarmene|morire|sparire|non\s+esserci(?:\s+piu)?)\b|\bstanc[oa]\s+di\s+vivere\b"
     r"|\bnon\s+ci\s+saro\s+piu\b|\bnessuna\s+via\s+d'?\s?uscita\b|\bnon\s+ho\s+intenzione\s+di\s+(?:restare|rimanere|esserci)\b",
     r"\bprefiro\s+(?:partir|morrer|desaparecer|ir-me|nao\s+estar\s+(?:ca|aqui))\b|\bcansad[oa]\s+de\s+viver\b"
-    r"|\bnao\s+(?:planeio|pretendo|conto|tenciono)\s+(?:estar|ficar)\s+(?:ca|aqui|vivo|viva|por\s+ca)\b|\bnao\s+ha\s+saida\b",
+    r"|\bnao\s+(?:planeio|pretendo|conto|tenciono)\s+(?:estar|ficar)\s+(?:ca|aqui|vivo|viva|por\s+ca)\b|\bnao\s+ha\s+saida\b"
+    r"|\bnao\s+vou\s+(?:mais\s+)?estar\s+(?:mais\s+)?(?:aqui|ca|vivo|viva)\b",
+    # Hurting oneself on purpose (cutting, burning), in the six languages: the act and the intent, one sentence.
+    r"\b(?:cut|cutting|burn|burning|burnt|burned|hurt|hurting|harm|harming)\s+(?:myself|my\s+(?:arms?|legs?|wrists?|thighs?|skin|hands?))\b"
+    r"[^.!?]{0,60}\b(?:on\s+purpose|deliberately|intentionally)\b"
+    r"|\bme\s+(?:corto|quemo|lastimo|hago\s+(?:dano|cortes))\b[^.!?]{0,60}\b(?:a\s+proposito|adrede|queriendo)\b"
+    r"|\bje\s+me\s+(?:coupe|brule|blesse|fais\s+du\s+mal)\b[^.!?]{0,60}\bexpres\b|\bje\s+me\s+scarifie"
+    r"|\b(?:schneide|verbrenne|verletze)\s+(?:ich\s+)?mich\b[^.!?]{0,60}\b(?:absichtlich|mit\s+absicht)\b"
+    r"|\bmi\s+(?:taglio|brucio|ferisco|faccio\s+del\s+male)\b[^.!?]{0,60}\b(?:apposta|di\s+proposito|volontariamente)\b"
+    r"|\b(?:me\s+corto|corto-me|me\s+queimo|queimo-me|me\s+machuco|machuco-me)\b[^.!?]{0,60}\b(?:de\s+proposito|propositadamente)\b",
 )
 
 _EMERGENCY_PATTERNS: dict[str, tuple[str, ...]] = {
@@ -241,8 +266,25 @@ _PRESCRIPTION = (
     r"|medicamento|medicament|medikament|farmaco|medicina|remedio|tabletten|pastillas|comprimidos|antibiotico"
     r"|pastiglie|compresse|pillole|pilules|comprimes|cachets|pastilhas|comprimidos|pillen"
     r"|antibiotique|antibiotikum)\b",
+    # German compounds the drug list's word boundaries miss ("Kortisonsalbe"), and "name me a good ointment"
+    r"\b\w*(?:kortison|cortison)\w*\b|\b(?:nenn|empfiehl)\s+mir\b[^.?!]{0,30}(?:salbe|creme|medikament|tabletten)\b",
+    # "prescribe me ...", "write me a prescription" in es, fr, de, it, pt ("receta"/"ricetta" alone is a recipe)
+    r"\brecetame\b|\bme\s+(?:puede[sn]?|podria[sn]?)\s+recetar\b|\b(?:hazme|hacerme|me\s+haces|me\s+hace)\s+una\s+receta\b"
+    r"|\b(?:prescrivez|prescris)(?:-|\s+)moi\b|\b(?:faites|fais|redigez|redige|donnez|donne)(?:-|\s+)moi\s+une\s+ordonnance\b"
+    r"|\bme\s+(?:faire|rediger|donner)\s+une\s+ordonnance\b|\bme\s+prescrire\b"
+    r"|\bverschreiben\s+sie\s+mir\b|\bverschreib\s+mir\b|\b(?:konnen|konnten|kannst|wurden|wurdest)\s+(?:sie|du)\s+mir\s+(?:\w+\s+){0,3}verschreiben\b|\brezept\s+(?:aus|fur\s+mich)\b"
+    r"|\b(?:ausstellen|schreiben)\s+sie\s+mir\s+(?:ein|das)\s+rezept\b"
+    r"|\bprescrivimi\b|\bmi\s+(?:puo|puoi|potrebbe)\s+prescrivere\b|\b(?:mi\s+)?(?:fai|fa|fare|farmi)\s+(?:la\s+|una\s+)?ricetta\s+(?:per|di|medica)\b"
+    r"|\bprescreve-me\b|\bme\s+(?:receita|prescreve)\b|\bpode\s+(?:me\s+)?(?:receitar|prescrever)\b"
+    r"|\b(?:passa|passe|passar|faz|faca|fazer)(?:-me|\s+me)?\s+(?:uma\s+)?receita\s+(?:de|do|da|para)\b",
 )
 _SELF_TREATMENT = (
+    # Tying a growth off with thread or floss at home, in the six languages
+    r"\b(?:abbinden|abbinde|abschnuren|amarr\w*|atar(?:lo|la)?|legar(?:lo|la)?|ligatur\w*|tie\s+(?:it|the\s+\w+)\s+off)\b[^.?!]{0,40}"
+    r"\b(?:faden|zahnseide|linha|fio|hilo|filo|fil|thread|floss)\b"
+    r"|\b(?:tir\w*|quit\w*|enlev\w*|entfern\w*|togli\w*|remov\w*|get\s+rid\s+of)\b[^.?!]{0,40}\b(?:com|con|col|mit|avec|with)\s+"
+    r"(?:uma\s+|una\s+|un\s+|une\s+|einem\s+|einer\s+|a\s+|some\s+)?(?:linha|hilo|faden|zahnseide|filo|fil|thread|floss)\b"
+    r"|\b(?:faden|zahnseide|linha|hilo|filo|fil)\b[^.?!]{0,20}\b(?:abbinden|abbinde|abschnuren|amarr\w*|atar|legar\w*|ligatur\w*)\b",
     # "what do I buy at the pharmacy to remove it?": a product is a treatment, in any language
     r"\b(?:buy|get|purchase|compro|comprar|achete|acheter|kaufe|kaufen|comprare)\b[^.?!]{0,30}"
     r"\b(?:pharmacy|chemist'?s?|drugstore|farmacia|pharmacie|apotheke|drogerie)\b"
@@ -250,13 +292,21 @@ _SELF_TREATMENT = (
     r"\b(?:remove|get\s+rid|quitar\w*|enlever|entfernen|weg|togliere|toglierlo|tirar|remover)\b",
     r"\b(?:remove|cut|burn|freeze|shave|pop|squeeze|scrape|cut\s+off|burn\s+off|get\s+rid\s+of)\s+(?:it|this|that"
     r"|the\s+\w+|my\s+\w+)\s+(?:off\s+)?(?:myself|at\s+home|by\s+myself|on\s+my\s+own)\b|\bhome\s+remed(?:y|ies)\b"
-    r"|\b(?:how\s+(?:do|can|could|should)\s+i|can\s+i)\s+(?:remove|cut\s+off|burn\s+off|freeze\s+off|get\s+rid\s+of|treat)\b",
+    r"|\b(?:how\s+(?:do|can|could|should)\s+i|can\s+i)\s+(?:remove|cut\s+off|burn\s+off|freeze\s+off|get\s+rid\s+of|treat)\b"
+    r"|\b(?:snip|clip|cut|tie|burn|freeze)\w*\s+(?:this|that|the|my)\s+(?:\w+\s+)?(?:skin\s+tag|tag|mole|wart|spot|lesion|growth|lump)s?\s+off\b"
+    r"|\b(?:snip|clip|cut|tie|burn|freeze)\w*\s+it\s+off\s+with\s+(?:\w+\s+)?(?:scissors|clippers|razor|knife|blade|thread|floss)\b"
+    # removing it oneself with a blade or scissors, in es, fr, de, it, pt (a surgeon's scalpel is not here)
+    r"|\b(?:enlev|retir|coup|quit|cort|entfern|abschneid|wegschneid|togli|tagli|tir|remov)\w*\b[^.?!]{0,40}"
+    r"\b(?:cutter|cuter|ciseaux|tijeras|schere|forbici\w*|tesoura|cuchilla|lame\s+de\s+rasoir|rasoir|klinge|rasierklinge"
+    r"|lametta|lamina|navaja|cuchillo|couteau|messer|coltello|faca)\b",
 )
 _DIAGNOSIS = (
     rf"\b(?:do|did|could|might|may)\s+i\s+(?:have|got)\s+(?:a\s+|an\s+)?(?:\w+\s+)?{_COND}\b"
     rf"|\b(?:is|are)\s+(?:it|this|that|these|they|my\s+\w+|the\s+(?:spot|lesion|mole|growth|mark|bump))\s+"
     rf"(?:definitely\s+|really\s+|actually\s+|certainly\s+|100\s?%\s+|surely\s+)?(?:an?\s+)?(?:\w+\s+)?{_COND}\b"
     r"|\b(?:is|are)\s+(?:it|this|that)\s+(?:definitely|certainly|100\s?%|surely|for\s+sure)\b"
+    r"|\b(?:it'?s|it\s+is|that'?s)\s+(?:definitely|certainly|100\s?%|surely)\s+(?:\w+\s+)?(?:benign|harmless|fine|nothing|not\s+cancer)\b"
+    r"|\b(?:benin\w*|benign\w*|benigno|gutartig|harmlos|inofensiv\w*|innocu\w*)\s+(?:a|al|zu|ao)?\s*100\s?%"
     r"|\b(?:you\s+)?confirm\s+(?:to\s+me\s+)?(?:that\s+)?(?:it'?s|it\s+is|this\s+is|that\s+is|i\s+have|whether|if)\b"
     r"|\b(?:can|could|will)\s+you\s+confirm\b|\bconfirm\s+(?:my|the)\s+diagnosis\b"
     r"|\b(?:give|tell)\s+me\s+(?:a|the|my|your)\s+diagnosis\b|\bdiagnose\s+(?:me|it|this|my)\b|\bwhat(?:'s|\s+is)\s+my\s+diagnosis\b"
@@ -270,13 +320,17 @@ _DIAGNOSIS = (
     r"|\bhabe\s+ich\s+(?:\w+\s+)?(?:krebs|melanom|hautkrebs|karzinom|tumor)\b|\bist\s+(?:es|das)\s+(?:\w+\s+)?(?:krebs|melanom|bosartig|gutartig)\b"
     r"|\bho\s+(?:un\s+)?(?:cancro|tumore|melanoma|carcinoma)\b|\bquesto\s+e\s+(?:un\s+)?(?:cancro|tumore|melanoma|maligno|benigno)\b"
     r"|\btenho\s+(?:um\s+)?(?:\w+\s+)?(?:cancer|cancro|melanoma|carcinoma|tumor)\b|\bisto\s+e\s+(?:um\s+)?(?:cancer|cancro|melanoma|maligno|benigno)\b"
-    r"|\b(?:confirma|confirme|conferma|bestatige|bestatigen\s+sie)\s+(?:me\s+|mir\s+|-moi\s+|mi\s+)?(?:que|che|dass)\b",
+    r"|\b(?:confirma|confirme|confirmes|confirmez|conferma|confermi|bestatige|bestatigen\s+sie)\s+(?:me\s+|mir\s+|-moi\s+|mi\s+)?(?:que|che|dass)\b",
     # Certainty demands: "is this 100% a mole?", "can you guarantee it is harmless?" in the six languages.
     r"(?:\b100\s?%|\bcien\s+por\s+cien\b|\bcento\s+per\s+cento\b|\bhundert\s?prozent\w*|\bcem\s+por\s+cento\b"
     r"|\bsicher(?:\s+ist)?\b|\bseguro\s+que\b|\bsur\s+(?:a\s+100\s?%\s+)?que\b|\bsicuro\s+che\b|\bcerteza\s+(?:de\s+)?que\b)"
     r"[^.?!]{0,30}\b(?:mole|lunar|grain\s+de\s+beaute|muttermal|leberfleck|neo|sinal|nevus|nevo|naevus|harmless|benign\w*"
     r"|inofensiv\w*|inoffensi\w*|harmlos|innocu\w*|cancer|cancro|krebs|melanom\w*|normal)\b"
-    r"|\b(?:garantiz\w*|garantiss\w*|garantier\w*|garanti(?:re|sci|sce)\w*|garant(?:es|e)-me|garantes|garante)\b",
+    r"|\b(?:garantiz\w*|garantiss\w*|garantier\w*|garanti(?:re|sci|sce)\w*|garant(?:es|e)-me|garantes|garante)\b"
+    # "I want the exact name, not percentages": a diagnosis by another word, in the six languages
+    r"|\b(?:nom|nome|nombre|namen?)\s+(?:precis|exact\w*|esatto|preciso|concreto|genau\w*)\b"
+    r"|\b(?:precise|exact)\s+name\s+of\s+(?:it|this|that|what\s+i\s+have|the\s+(?:condition|disease|lesion|spot|mole))\b"
+    r"|\bgive\s+me\s+(?:the|a)\s+(?:precise|exact)\s+name\b|\b(?:genauen|exakten)\s+namen\b",
     # Demands to be told it is nothing ("I need you to say it's not melanoma"): an all-clear is a diagnosis too.
     r"\b(?:tell|promise|assure|reassure|swear\s+to)\s+me\s+(?:that\s+)?(?:it'?s|it\s+is|this\s+is|this'?s|that'?s|that\s+is"
     r"|i'?m|i\s+am|i\s+don'?t|i\s+do\s+not|there'?s|there\s+is|it\s+isn'?t|it\s+won'?t)\b"
@@ -331,7 +385,8 @@ _OFF_TOPIC_STRONG = (
     r"|\bconta(?:-me|\s+me)?\s+uma\s+piada\b",
 )
 _OFF_TOPIC_WEAK = (
-    r"\b(?:python|javascript|typescript|java|sql|html|css|regex|docker|kubernetes|compiler|algorithm)\b"
+    r"\b(?:python|javascript|typescript|java|sql|html|css|regex|docker|kubernetes|compiler|algorithm|excel|spreadsheet|planilha"
+    r"|tableur|powerpoint|parliament|councillor|politics|parlamento|parlement)\b"
     r"|\b(?:weather|forecast|rain|snow)\b|\b(?:maths?|mathematics|equation|calculus|algebra|essay)\b"
     r"|\b(?:joke|poem|song|lyrics|movie|film|series|football|soccer|basketball|stocks?|bitcoin|crypto|election"
     r"|president|capital\s+of|translate|horoscope|lottery|restaurant|hotel|flight|vacation|diet|lose\s+weight"
@@ -341,18 +396,22 @@ _OFF_TOPIC_WEAK = (
     r"|migraine|sprain\w*|flu|blockchain|movies?|films?)\b"
     r"|\b(?:rodilla|garganta|tos|espalda|muelas?|dientes?|barriga|estomago|genou|gorge|toux|mal\s+au\s+dos|dents?|ventre|estomac"
     r"|knie|hals\w*|husten|rucken\w*|zahn\w*|bauch\w*|magen\w*|ginocchio|gola|tosse|schiena|denti|pancia|stomaco"
-    r"|joelho|costas|dentes?|azia|ardor\s+de\s+estomago|sodbrennen|pelicula|filme|fahrrad\w*)\b"
+    r"|joelho|costas|dentes?|azia|ardor\s+de\s+estomago|sodbrennen|pelicula|filme|fahrrad\w*"
+    r"|serie|series|gedicht|poema|poeme|poesia|chiste|blague|witz|barzelletta|piada|futbol|fussball\w*|calcio|futebol)\b"
     r"|\b(?:dieta|regime|diat|abnehmen|perder\s+\d+\s+(?:kilos?|quilos?)|perdre\s+\d+\s+kilos|perdere\s+\d+\s+chili"
-    r"|bicicleta|bici|velo|fahrrad|rueda\s+pinchada|pneu|reifen|gomma\s+bucata|pneu\s+furado|sodbrennen|acidez|bruciore\s+di\s+stomaco)\b"
-    r"|\b(?:receta\s+de|cocinar|clima|deberes|tarea|recette|cuisiner|meteo|devoirs|rezept|kochen|wetter"
+    r"|bicicleta|bici|velo|fahrrad|rueda\s+pinchada|pneu|\w*reifen|gomma\s+bucata|pneu\s+furado|sodbrennen|acidez|bruciore\s+di\s+stomaco"
+    r"|travel|trip|itinerary|viaje|voyage|reise\w*|viaggio|viagem|que\s+ver\s+en|que\s+visiter|cosa\s+vedere|o\s+que\s+visitar"
+    r"|train\s+strike|huelga|greve|streik|bahnstreik|sciopero|kundigung|vertrag|contrato|contrat|contratto|bewerbung|lebenslauf)\b"
+    r"|\b(?:receta\s+de|receita\s+de|cocinar|clima|deberes|tarea|recette|cuisiner|meteo|devoirs|rezept|kochen|wetter"
     r"|hausaufgabe\w*|ricetta|cucinare|compiti|cozinhar|previsao\s+do\s+tempo|dever\s+de\s+casa|licao\s+de\s+casa)\b",
 )
 _SKIN_WORDS = (
     r"\b(?:skin|spots?|moles?|lesions?|freckles?|melanoma|cancer|tumou?r|carcinoma|nev(?:us|i)|naev(?:us|i)|kerato\w*"
     r"|dermatofibroma|angioma|vascular|rash|bleed\w*|itch\w*|sun\w*|spf|uv|tan|tanning|burn|derma\w*|doctor|gp"
     r"|biopsy|result|report|image|photo|picture|confidence|percent\w*|abcde|screening|urgen\w*|worried|worry"
-    r"|piel|lunar|mancha|peca|medico|dermatolog\w*|sol|protector|peau|grain\s+de\s+beaute|tache|medecin|soleil"
-    r"|haut|muttermal|leberfleck|fleck|arzt|sonne|pelle|neo|macchia|sole|pele|pinta|sinal)\b|%"
+    r"|piel|lunar(?:es)?|manchas?|pecas?|medico|dermatolog\w*|sol|protector|peau|grains?\s+de\s+beaute|taches?|medecin|soleil"
+    r"|haut|muttermal\w*|leberfleck\w*|fleck\w*|arzt|sonne|pelle|neo|nei|macchi[ae]|sole|pele|pintas?|sina(?:l|is)"
+    r"|fotos?|photos?|fotografia\w*|bild(?:er)?)\b|%"
 )
 # Sunscreen advice is prevention, not a prescription ("which sunscreen should I use?").
 _SUNSCREEN = r"\b(?:sun\s*screens?|sun\s*blocks?|sun\s*cream|spf|protector\s+solar|creme\s+solaire|sonnencreme|crema\s+solare|protetor\s+solar)\b"
@@ -368,12 +427,25 @@ _NEGATED = re.compile(
     r"(?:\bnot|n't|\bnever|\bno|\bno\s+longer|\bnicht|\bkein\w*|\bpas|\bnon|\bnao|\bnunca|\bjamais|\bmai)\s+(?:\w+\s+){0,2}$"
 )
 
+# Folk remedies put on a spot to make it go ("garlic under a plaster", "celandine juice"), with a spot named.
+_FOLK_REMEDY = (
+    r"\b(?:celandine|chelidonium|garlic|fig\s+(?:milk|sap|latex)|banana\s+peel|toothpaste|nail\s+polish|duct\s+tape"
+    r"|castor\s+oil|lemon\s+juice|baking\s+soda|iodine|chelidoine|celidonia|schollkraut\w*|ajo|ail|knoblauch|aglio|alho"
+    r"|leche\s+de\s+(?:la\s+)?higuera|lait\s+de\s+figuier|feigenmilch|lattice\s+di\s+fico|leite\s+de\s+figueira"
+    r"|pasta\s+de\s+dientes|dentifrice|zahnpasta|dentifricio|pasta\s+de\s+dentes|ricino|rizinus\w*|bicarbonato|natron)\b"
+)
+_LESION = (
+    r"\b(?:moles?|warts?|spots?|skin\s+tags?|lunar(?:es)?|verrugas?|manchas?|grains?\s+de\s+beaute|verrues?|taches?"
+    r"|muttermal\w*|warzen?|fleck\w*|nei|neo|porri|porro|verruch[ea]|macchi[ae]|sina(?:l|is)|pintas?)\b"
+)
+
 _RULES: tuple[_Rule, ...] = (
     *[(Route.SELF_HARM, "self_harm", (p,), False) for p in _SELF_HARM_PATTERNS],
     *[(Route.EMERGENCY, cat, (p,), True) for cat, ps in _EMERGENCY_PATTERNS.items() for p in ps],
     (Route.EMERGENCY, "fever_rash", (_FEVER, _RASH), True),
     (Route.EMERGENCY, "fever_rash", (_STREAKS,), True),
     *[(Route.DECLINE, "jailbreak", (p,), False) for p in _JAILBREAK],
+    (Route.DECLINE, "self_treatment", (_FOLK_REMEDY, _LESION), False),
     *[(Route.DECLINE, "dose", (p,), False) for p in _DOSE],
     *[(Route.DECLINE, "prescription", (p,), False) for p in _PRESCRIPTION],
     *[(Route.DECLINE, "self_treatment", (p,), False) for p in _SELF_TREATMENT],

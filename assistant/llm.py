@@ -12,7 +12,7 @@ import base64
 import io
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, Callable
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
@@ -212,6 +212,7 @@ class LLMClient:
 class ChatStream:
     """One streamed reply. `async for text in stream` yields content as it arrives; afterwards
     `model_id` and `finish_reason` ("stop", "length", ...) are set. Raises LLMError on any failure.
+    A reader that stops early closes it with `aclose()` (`async with aclosing(stream)`).
 
     Bounds: `connect_timeout_s` per connection; `first_token_timeout_s` from the start until the first
     text; `stall_timeout_s` between chunks after that; `total_timeout_s` for everything, probe included.
@@ -222,30 +223,39 @@ class ChatStream:
         self._messages = messages
         self.model_id: str | None = None
         self.finish_reason: str | None = None
+        self._replies: AsyncGenerator[str, None] | None = None
+        self._started = 0.0  # loop time when the reply was requested
 
-    def __aiter__(self) -> AsyncIterator[str]:
-        return self._counted()
+    def __aiter__(self) -> AsyncGenerator[str, None]:
+        # One generator per stream, kept so that `aclose` can end it.
+        if self._replies is None:
+            self._replies = self._run()
+        return self._replies
 
-    async def _counted(self) -> AsyncIterator[str]:
+    async def aclose(self) -> None:
+        """Close the reply's HTTP response now, in the caller's task; a no-op once it has ended.
+
+        A reply the caller stops reading (an output check failed, the client left) must be closed this
+        way, never left to the garbage collector: under `ham10k serve` (Chainlit runs uvicorn under
+        nest_asyncio, whose loop installs no async-generator finalizer) the collector closes a generator
+        synchronously inside whichever task is running, where closing the response cannot await; the
+        response's anyio cancel scope is then left open in that task and the request fails with "Attempted
+        to exit a cancel scope that isn't the current task's current cancel scope"."""
+        if self._replies is not None:
+            await self._replies.aclose()
+
+    async def _run(self) -> AsyncGenerator[str, None]:
+        # One generator, not one iterating another: `async for` never closes what it iterates, so an inner
+        # generator would outlive this one's `aclose` and be left to the garbage collector (see `aclose`).
         try:
-            async for text in self._run():
-                yield text
+            stream = await self._start()
         except LLMError as e:
             metrics.llm_error(e.kind)
             raise
-
-    async def _run(self) -> AsyncIterator[str]:
         cfg = self._llm.config
         loop = asyncio.get_running_loop()
-        start = loop.time()
-        deadline = start + cfg.total_timeout_s
-        first_deadline = min(deadline, start + cfg.first_token_timeout_s)
-
-        try:
-            self.model_id = await asyncio.wait_for(self._llm.resolve_model(), deadline - loop.time())
-        except asyncio.TimeoutError:
-            raise LLMError("timeout", f"no answer from {cfg.base_url} within {cfg.total_timeout_s:g} s") from None
-        stream = await self._open(self.model_id, first_deadline)
+        deadline = self._started + cfg.total_timeout_s
+        first_deadline = min(deadline, self._started + cfg.first_token_timeout_s)
         chunks = stream.__aiter__()
         got_text = False
         try:
@@ -270,10 +280,25 @@ class ChatStream:
                 if isinstance(text, str) and text:
                     got_text = True
                     yield text
+            if not got_text:
+                raise LLMError("empty", f"{self.model_id} returned no text")
+        except LLMError as e:
+            metrics.llm_error(e.kind)
+            raise
         finally:
             await stream.close()
-        if not got_text:
-            raise LLMError("empty", f"{self.model_id} returned no text")
+
+    async def _start(self) -> openai.AsyncStream[Any]:
+        """Resolve the model and send the request, within the first-token and total bounds."""
+        cfg = self._llm.config
+        loop = asyncio.get_running_loop()
+        self._started = loop.time()
+        deadline = self._started + cfg.total_timeout_s
+        try:
+            self.model_id = await asyncio.wait_for(self._llm.resolve_model(), deadline - loop.time())
+        except asyncio.TimeoutError:
+            raise LLMError("timeout", f"no answer from {cfg.base_url} within {cfg.total_timeout_s:g} s") from None
+        return await self._open(self.model_id, min(deadline, self._started + cfg.first_token_timeout_s))
 
     def _timeout_error(self, got_text: bool, *, overall: bool) -> LLMError:
         cfg = self._llm.config

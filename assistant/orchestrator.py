@@ -22,18 +22,20 @@ import logging
 import time
 import uuid
 from collections import deque
+from datetime import datetime, timezone
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 from langchain_core.tools import BaseTool
 from PIL import Image
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from assistant import followup, metrics
 from assistant.events import ChatEvent, Notice, TextDelta, TextFinished, TextStarted, ToolFinished, ToolStarted
 from assistant.intents import get_router, router_status
 from assistant.llm import LLMClient, LLMConfig
 from assistant.locale import LocaleChoice, chosen, refine
+from assistant.references import new_reference
 from assistant.presentation import heatmap, probability_chart, result_card, tool_summary
 from assistant.report import Report, ReportChunk, stream_report
 from assistant.runtime import get_ensemble, intake_limits
@@ -44,7 +46,7 @@ from tools.classifier import Ensemble
 from tools.intake import CheckedImage, IntakeError
 from tools.lesion_tool import TOOL_NAME, make_heatmap_tool, make_lesion_tool
 from tools.result import ClassificationResult
-from tools.text import render, t
+from tools.text import DEFAULT_LOCALE, render, t
 
 log = logging.getLogger(__name__)
 
@@ -63,10 +65,17 @@ class Turn(BaseModel):
 
 
 class Analysis(BaseModel):
-    """One photo the classifier looked at; `report` is None when it was not a skin spot."""
+    """One photo the classifier looked at; `report` is None when it was not a skin spot. A skin spot's
+    photo (as sent) and heat-map (PNG) are kept beside it, as bytes, for its PDF (assistant/report_pdf.py)
+    and the clinic: at most `chat_max_images` per conversation. `reference` names it on paper."""
 
     result: ClassificationResult
     report: Report | None = None
+    photo: bytes | None = None
+    heatmap_png: bytes | None = None
+    reference: str = Field(default_factory=new_reference)
+    created: datetime = Field(default_factory=lambda: datetime.now(timezone.utc))
+    locale: str = DEFAULT_LOCALE  # the report's language
 
 
 @dataclass(frozen=True)
@@ -185,7 +194,8 @@ class Conversation:
         elapsed = (time.perf_counter() - started) * 1000
         yield ToolFinished(step_id=step_id, label=t("chat.tool_done", self.lang, seconds=elapsed / 1000),
                            output=tool_summary(result, self.lang), elapsed_ms=round(elapsed, 1), ok=True)
-        self.analyses.append(Analysis(result=result))
+        self.analyses.append(Analysis(result=result, locale=self.lang,
+                                      photo=attachment.data if result.status == "ok" else None))
         number = len(self.analyses)
         if result.status == "not_a_lesion":
             metrics.ood_refusal()
@@ -196,6 +206,7 @@ class Conversation:
         if self.services.heatmap is not None:
             try:
                 png = await self.services.heatmap.ainvoke({"image": attachment.data, "label": result.label})
+                self.analyses[-1].heatmap_png = png
                 yield heatmap(number, result, png, self.lang)
             except Exception:  # the result and the report matter more than the picture
                 log.exception("heat-map failed")
@@ -212,8 +223,9 @@ class Conversation:
             else:
                 report = event.report
         assert report is not None  # stream_report always ends with the report
-        yield TextFinished(message_id=message_id, markdown=heading + "\n\n" + report.markdown, source=report.source)
-        self.analyses[-1].report = report
+        self.analyses[-1].report = report  # before the event: an edge may offer its PDF on it
+        yield TextFinished(message_id=message_id, markdown=heading + "\n\n" + report.markdown, source=report.source,
+                           image_number=number)
         self.history.append(("assistant", t("chat.history_report", self.lang, number=number)))
 
     def _tool_failed(self, step_id: str, started: float, why: str) -> ToolFinished:

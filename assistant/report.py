@@ -9,8 +9,8 @@ contains forbidden content (assistant/safety.py) is replaced by the standard tex
 second copy) is dropped. When the LLM is down, slow or unusable, the whole report is the standard one.
 
 Nothing the model writes is shown before it is checked: the report streams section by section
-(`ReportWriter`), each section shown once it is complete and has passed the same check
-(`_check_body`) whether streamed or validated whole.
+(`ReportWriter`, the checker of the one checked stream, assistant/checked_stream.py), each section shown
+once it is complete and has passed the same check (`_check_body`) whether streamed or validated whole.
 
 Public API:
 - `stream_report(result, image_bytes, llm)`: async iterator of `ReportChunk` (checked Markdown, in
@@ -27,6 +27,7 @@ import difflib
 import logging
 import re
 from collections.abc import AsyncIterator, Iterator, Mapping
+from contextlib import aclosing
 from functools import cache
 from string import Template
 from typing import Literal
@@ -34,12 +35,14 @@ from typing import Literal
 from openai.types.chat import ChatCompletionContentPartParam, ChatCompletionMessageParam
 from pydantic import BaseModel, ConfigDict, computed_field
 
-from assistant.llm import FailureKind, LLMClient, LLMError, failure_kind, image_part
+from assistant import checked_stream
+from assistant.checked_stream import CheckedStream
+from assistant.llm import FailureKind, LLMClient, failure_kind, image_part
 from assistant.lexicon import LANGUAGE_NAMES, normalise
 from assistant.locale import LOCALES
 from assistant.text.prompts import locale_data, locale_text, prompt_text
 from assistant.text.result import facts, worded
-from assistant.safety import CHECKS, OutputContext, check_output, clean_markdown, drop_sentences
+from assistant.safety import CHECKS, OutputContext, ViolationKind, check_output, clean_markdown, drop_sentences
 from tools.catalogue import catalogue
 from tools.result import ClassificationResult
 from tools.text import DEFAULT_LOCALE, Message, fill, msg, render, t
@@ -354,7 +357,7 @@ def instruction_texts() -> tuple[str, ...]:
     """Every instruction text a report model is given (rules, system and user templates, section
     guides): none of it may come back to the patient, in any section."""
     names = ("report_rules.md", "report_system.md", "report_user.md", "report_image.md")
-    return tuple(prompt_text(n) for n in names) + tuple(dict.fromkeys(s.guide for lang in LOCALES for s in sections(lang)))
+    return checked_stream.instruction_texts(*names) + tuple(dict.fromkeys(s.guide for lang in LOCALES for s in sections(lang)))
 
 
 def output_context(spec: SectionSpec, locale: str = DEFAULT_LOCALE) -> OutputContext:
@@ -399,7 +402,11 @@ class ReportWriter:
     the standard text at once; a section that comes after its turn (out of order, or a second copy) is
     dropped. Each section's heading and the app's lead line are shown as soon as the section before is
     done; section 9 (the app's own text) right after section 8, and a model's section 9 is ignored.
-    `finish(truncated=True)`: the text was cut off, so the section in progress is not trusted."""
+    `finish(truncated=True)`: the text was cut off, so the section in progress is not trusted.
+    As the checked stream's checker (assistant/checked_stream.py) it never stops the model: a failing
+    section is replaced and the model goes on, so `problem` stays None."""
+
+    problem: ViolationKind | None = None
 
     def __init__(self, result: ClassificationResult, locale: str = DEFAULT_LOCALE) -> None:
         _require_lesion(result)
@@ -591,10 +598,9 @@ async def stream_report(
         for event in _whole(standard_report(result, repairs=[t("repair.no_writer")], locale=locale)):
             yield event
         return
-    stream = llm.stream(build_messages(result, image_bytes if llm.config.send_image else None, locale))
     writer = ReportWriter(result, locale)
-    got_text = False
-    failure: LLMError | None = None
+    checked = CheckedStream(llm.stream(build_messages(result, image_bytes if llm.config.send_image else None, locale)),
+                            writer, what="report")
     done = 0  # sections already sent in a chunk
 
     def chunk(text: str) -> ReportChunk:
@@ -602,22 +608,18 @@ async def stream_report(
         new, done = writer.shown[done:], len(writer.shown)
         return ReportChunk(text=text, sections=new)
 
-    try:
-        async for text in stream:
-            got_text = True
-            if shown := writer.feed(text):
-                yield chunk(shown)
-    except LLMError as e:
-        log.warning("report LLM failed (%s): %s", e.kind, e)
-        failure = e
-    if not got_text:  # the stream raises rather than end without text, so `failure` is set
-        report = standard_report(result, repairs=[t("repair.writer_failed", failure=str(failure))], model_id=stream.model_id,
+    async with aclosing(checked):  # the model's stream closed here, however the report ends
+        async for shown in checked:
+            yield chunk(shown)
+    failure = checked.failure
+    if not checked.received:  # the stream raises rather than end without text, so `failure` is set
+        report = standard_report(result, repairs=[t("repair.writer_failed", failure=str(failure))], model_id=checked.model_id,
                                  failure=failure_kind(failure), locale=locale)
         for event in _whole(report):
             yield event
         return
-    truncated = failure is not None or stream.finish_reason == "length"
-    yield chunk(writer.finish(truncated=truncated, model_id=stream.model_id))
+    truncated = failure is not None or checked.finish_reason == "length"
+    yield chunk(writer.finish(truncated=truncated, model_id=checked.model_id))
     assert writer.report is not None  # set by finish()
     if failure:
         writer.report.repairs.insert(0, t("repair.writer_stopped", failure=str(failure)))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import sys
 import threading
 
 from assistant.settings import Settings, get_settings
@@ -35,3 +37,16 @@ def get_ensemble() -> Ensemble:
             # Tuned after loading: the load's transient fp32 copies go back to the OS instead of staying mapped.
             keep_freed_memory()
         return _ensemble
+
+
+def close_abandoned_generators() -> None:
+    """Call from the server's event loop at startup. Chainlit runs uvicorn under nest_asyncio, whose loop
+    installs no async-generator hooks: an async generator left unfinished (a client gone while its answer
+    streamed) is then closed by the garbage collector synchronously, in whatever task happens to run, where
+    its cleanup cannot await ("async generator ignored GeneratorExit") and leaves an anyio cancel scope open
+    in that task, which then fails ("Attempted to exit a cancel scope that isn't the current task's current
+    cancel scope"). The loop's own hooks, as plain asyncio installs them, close it in a task of its own."""
+    loop = asyncio.get_running_loop()
+    if sys.get_asyncgen_hooks().finalizer is None and isinstance(loop, asyncio.BaseEventLoop):
+        sys.set_asyncgen_hooks(firstiter=loop._asyncgen_firstiter_hook,  # noqa: SLF001  # asyncio's own hooks
+                               finalizer=loop._asyncgen_finalizer_hook)  # noqa: SLF001

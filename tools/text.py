@@ -1,7 +1,7 @@
 """The words a user reads, for every room above: what a decider returns instead of prose (`Message`: a
 message id and its parameters) and the one loader that words it, `t(message_id, locale, **params)`, over
 one catalogue per locale (prompts/locales/<locale>/messages.toml). Placeholders are named, `{name}` or
-`{name:spec}`; the spec says how Babel writes the value for the locale: `percent`, `filesize`, `language`
+`{name:spec}`; the spec says how Babel writes the value for the locale: `percent`, `filesize`, `datetime`, `language`
 (a language code, named), a Babel number pattern (`0.#`), or `list` ("A, B and C"), `list-unit` ("A 3%, B 1%").
 Nested TOML tables give dotted ids (`[intake] empty` is `intake.empty`); arrays (the FAQ) are data, read by their own loaders. Any
 id a locale lacks is read in English. What only the assistant words (the result's facts, the starter
@@ -118,6 +118,10 @@ class _Formatter(string.Formatter):
                 return Locale.parse(value).get_display_name(self.babel) or value
             except (ValueError, UnknownLocaleError):
                 return value
+        if spec == "datetime":  # a moment as the locale writes it, with its time zone (naive: UTC)
+            from babel.dates import format_datetime
+
+            return format_datetime(value, format="long", tzinfo=value.tzinfo, locale=self.babel)
         if spec == "filesize":
             start, unit = next((s, u) for s, u in SIZE_UNITS if value >= s)
             return t(unit, self.locale, n=value / start if start else value)

@@ -6,6 +6,7 @@ else its `Accept-Language` (results, reports and conversations are worded in it 
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
@@ -13,6 +14,7 @@ import uuid
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, FastAPI, Request, UploadFile
 from fastapi.exception_handlers import http_exception_handler, request_validation_exception_handler
@@ -28,7 +30,8 @@ from assistant.api.limits import ClassifierQueue, RateLimiter, check_key
 from assistant.api.status import StatusCache
 from assistant.locale import LocaleChoice, accept_language, chosen, from_tags
 from assistant.logs import request_id
-from assistant.orchestrator import Attachment, Conversation, Services, Turn
+from assistant.orchestrator import Analysis, Attachment, Conversation, Services, Turn
+from assistant.report_pdf import analysis_pdf as report_pdf_bytes
 from assistant.report import Report, ReportChunk, ReportReady, build_report, stream_report
 from assistant.runtime import active_profile
 from assistant.settings import Settings, get_settings
@@ -36,7 +39,7 @@ from assistant.text.result import worded
 from tools.intake import IntakeError
 from tools.postprocess import rebuilt
 from tools.result import ClassificationResult
-from tools.text import msg, render, term
+from tools.text import msg, render, t, term
 
 __all__ = ["ApiError", "ConversationStore", "mount", "read_capped", "request_id"]
 
@@ -194,6 +197,21 @@ async def _form_file(request: Request, s: Services) -> tuple[bytes, Any]:
     return await read_capped(file, s.settings.max_image_bytes), form
 
 
+def _reported(conversation: Conversation, image: int | None) -> tuple[int, Analysis]:
+    """(number, analysis) of image `image`, or of the latest with a report; 404s otherwise."""
+    analyses = conversation.analyses
+    if image is None:
+        numbered = [(n, a) for n, a in enumerate(analyses, start=1) if a.report is not None]
+        if not numbered:
+            raise ApiError(404, "no_report", msg("api.no_reports"))
+        return numbered[-1]
+    if not 1 <= image <= len(analyses):
+        raise ApiError(404, "no_such_image", msg("api.no_such_image", number=image))
+    if analyses[image - 1].report is None:
+        raise ApiError(404, "no_report", msg("api.no_report", number=image))
+    return image, analyses[image - 1]
+
+
 def build_router(get_services: Callable[[], Services | None], store: ConversationStore) -> tuple[APIRouter, Api]:
     api = Api(get_services, store)
     router = APIRouter()
@@ -338,6 +356,19 @@ def build_router(get_services: Callable[[], Services | None], store: Conversatio
         if not turn.text and not turn.attachments:
             raise ApiError(422, "empty", msg("api.empty_turn"))
         return await answer(request, s, key, conversation, turn)
+
+    @guarded.get("/api/v1/conversations/{key}/report.pdf", response_class=Response, responses={
+        200: {"content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
+              "description": "The report, a tagged PDF."},
+        404: {"description": "Conversation, image or report missing."}})
+    async def report_pdf(key: str, image: int | None = None) -> Response:
+        """The report as a PDF in the conversation's language of the time (assistant/report_pdf.py):
+        the latest photo that has one, or `?image=N` (1-based, as the chat numbers them)."""
+        number, analysis = _reported(store.get(key), image)
+        pdf = await asyncio.to_thread(report_pdf_bytes, analysis, number)
+        name = quote(t("pdf.file_name", analysis.locale, number=number))
+        return Response(pdf, media_type="application/pdf", headers={
+            "Content-Disposition": f"inline; filename=\"{analysis.reference}.pdf\"; filename*=UTF-8''{name}"})
 
     # ------------------------------------------------------------ the seed's routes
 

@@ -14,7 +14,6 @@ from pydantic import ValidationError
 
 from assistant.followup import (
     HISTORY_CHARS,
-    HISTORY_TURNS,
     FollowupAnswer,
     FollowupContext,
     answer,
@@ -22,7 +21,7 @@ from assistant.followup import (
     curated_answer,
 )
 from assistant.guardrails import Route
-from assistant.safety import check_answer
+from assistant.safety import CHECKS, check_answer
 from assistant.safety import find_forbidden
 from assistant.llm import LLMClient, LLMConfig
 from assistant.report import standard_report
@@ -377,8 +376,8 @@ async def test_markup_spanning_sentences_is_cleaned_whole(reply: str, expected: 
 
 
 def test_history_is_bounded() -> None:
-    ctx = FollowupContext(history=[("user", "x" * 5000)] * 20)
-    assert len(ctx.history) == HISTORY_TURNS and all(len(t) == HISTORY_CHARS for _, t in ctx.history)
+    ctx = FollowupContext(history=[("user", "x" * 5000)] * 4)
+    assert len(ctx.history) == 4 and all(len(t) == HISTORY_CHARS for _, t in ctx.history)
 
 
 def test_reports_cannot_outnumber_results() -> None:
@@ -425,3 +424,27 @@ async def test_cancelling_a_visit_gets_the_apps_answer_in_the_users_language_nev
     assert final.source == "curated" and final.verdict.category == "skip_care"
     assert final.text.startswith(lead) and worded(MELANOMA, final.verdict.language).triage.action in final.text
     assert fault_llm.hits(url) == [], "no request may reach the LLM"
+
+
+# ---------------------------------------------------------------- answers that say nothing (issue 19)
+# SmolLM2's replies through the conversation API, each replaced by the curated answer before any of it shows.
+HOLLOW_REPLIES = {
+    "filler": ("Is a biopsy painful?", "The answer to the question above is: Yes."),
+    "tautology": ("Does a biopsy hurt?", "- Yes, a biopsy can hurt.\n- A biopsy can hurt."),
+    "echoed_question": ("What should I bring to my dermatology appointment?",
+                        "What should I bring to my dermatology appointment?"),
+    "wrong_class": ("What does a dermatoscope show?", "A dermatoscope is a lens with a light that shows a dermatofibroma "
+                    "(mole) up close."),
+}
+
+
+@pytest.mark.parametrize("kind", list(HOLLOW_REPLIES))
+async def test_a_hollow_answer_is_replaced_before_any_of_it_shows(kind: str, context: FollowupContext,
+                                                                fault_llm: FaultLLMServer) -> None:
+    question, reply = HOLLOW_REPLIES[kind]
+    url = fault_llm.add(Script(reply=reply, chunk_chars=5))
+    async with llm(url) as client:
+        chunks, final = await run(question, context, client)
+    assert final.source == "curated" and final.text.startswith("*The AI's answer was replaced")
+    assert render(CHECKS[kind].reason) in final.note  # type: ignore[operator]  # a note is set
+    assert reply.splitlines()[0] not in final.text

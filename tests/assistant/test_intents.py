@@ -1,13 +1,13 @@
 """assistant.intents and the two-layer routing: the semantic layer catches what the rules miss (every
-case under the issue's "Why"), a soft escalation still answers the question, and without the sentence
-model the rules run alone and the app says so."""
+case under the issue's "Why"), in every locale (issue 20's misrouted messages), a soft escalation still
+answers the question, and without the sentence model the rules run alone and the app says so."""
 
 from __future__ import annotations
 
 import pytest
 
 from assistant import intents
-from assistant.followup import FollowupAnswer, FollowupContext, answer
+from assistant.followup import FollowupAnswer, FollowupContext, answer, min_relevance
 from assistant.guardrails import Route, check_message, check_rules
 from assistant.report import standard_report
 from tests.assistant.factories import classification
@@ -19,13 +19,23 @@ MISSED_BY_RULES = [
     ("sometimes I think about stepping in front of a train", Route.SELF_HARM),
     ("después de la loción noto la boca enorme y casi no me entra el aire", Route.EMERGENCY),
     ("après la lotion j'ai la bouche énorme et l'air passe à peine", Route.EMERGENCY),
-    ("nach der Lotion fühlt sich mein Mund riesig an und ich kriege kaum Luft rein", Route.EMERGENCY),
+    ("nach der Lotion fühlt sich mein Mund riesig an und es kommt fast keine Luft mehr rein", Route.EMERGENCY),
     ("dopo la lozione ho la bocca enorme e l'aria non passa quasi", Route.EMERGENCY),
     ("depois da loção sinto a boca enorme e o ar quase não entra", Route.EMERGENCY),
     ("I've soaked through three towels and the room is spinning", Route.EMERGENCY),
     ("my 2 year old got into the bottle of mole remover and drank some", Route.EMERGENCY),
 ]
 ESCALATED = {Route.EMERGENCY, Route.SELF_HARM}
+
+# Issue 20, "Why": what the English-only encoder got wrong in the other languages.
+HARMLESS_ELSEWHERE = [
+    ("Puis-je mettre de la crème solaire dessus ?", Route.IN_SCOPE),
+    ("¿Puedo ponerme crema solar encima?", Route.IN_SCOPE),
+    ("Posso mettere la crema solare sopra?", Route.IN_SCOPE),
+    ("Darf ich Sonnencreme darauf auftragen?", Route.IN_SCOPE),
+    ("Qual é a melhor série para ver este fim de semana?", Route.OFF_TOPIC),
+]
+EMERGENCY_ELSEWHERE = "Ich habe gerade eine Salbe benutzt und jetzt schwillt mein Hals zu, ich bekomme kaum Luft"
 
 
 @pytest.fixture(scope="module")
@@ -40,6 +50,27 @@ def test_what_the_rules_miss_is_escalated(message: str, route: Route, router: in
     assert check_rules(message).route is Route.IN_SCOPE  # the gap this layer is there for
     verdict = check_message(message, router)
     assert verdict.route in ESCALATED and verdict.layer == "semantic", verdict
+
+
+@pytest.mark.parametrize(("message", "route"), HARMLESS_ELSEWHERE)
+def test_harmless_messages_in_other_languages_get_no_crisis_message(
+        message: str, route: Route, router: intents.IntentRouter) -> None:
+    assert check_message(message, router).route is route
+
+
+def test_an_emergency_in_german_is_escalated(router: intents.IntentRouter) -> None:
+    assert check_message(EMERGENCY_ELSEWHERE, router).route is Route.EMERGENCY
+
+
+def test_the_encoder_gives_unit_vectors_per_role() -> None:
+    """e5's roles: "query: " for messages and exemplars, "passage: " for an answer (`relevance`)."""
+    encoder = intents.Encoder()
+    queries = encoder.encode(["is this mole dangerous?", "ist dieses Muttermal gefährlich?"])
+    passage = encoder.encode(["is this mole dangerous?"], "passage")
+    assert queries.shape == (2, 384) and passage.shape == (1, 384)
+    assert abs(float(queries[0] @ queries[0]) - 1.0) < 1e-3
+    assert float(queries[0] @ passage[0]) < 0.999  # a different prefix, a different vector
+    assert float(queries[0] @ queries[1]) > 0.85  # the same question in German lands next to it
 
 
 def test_without_the_router_the_rules_run_alone() -> None:
@@ -88,3 +119,5 @@ def test_relevance_separates_related_and_unrelated_answers(router: intents.Inten
     related = router.relevance(question, "Use a broad-spectrum sunscreen, wear a hat and stay in the shade at midday.")
     unrelated = router.relevance(question, "The capital of France is Paris and the train leaves at noon.")
     assert related > unrelated
+    # The fitted threshold (prompts/intents/thresholds.toml) sits between them, in this encoder's scale.
+    assert unrelated < min_relevance() <= related

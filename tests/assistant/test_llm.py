@@ -103,3 +103,37 @@ def test_image_part_is_a_small_upright_jpeg() -> None:
     assert url.startswith(prefix)
     with Image.open(io.BytesIO(base64.b64decode(url[len(prefix) :]))) as im:
         assert (im.format, im.size) == ("JPEG", (IMAGE_SIDE, IMAGE_SIDE // 2))
+
+
+async def test_a_reply_closed_early_ends_its_response_in_the_callers_task(fault_llm: FaultLLMServer) -> None:
+    """What `ham10k serve` does (Chainlit's nest_asyncio loop installs no async-generator hooks), where a
+    reply left to the garbage collector is closed synchronously in whatever task runs and leaves an anyio
+    cancel scope open there: `aclose` ends the reply now, in the caller's task, with nothing left over."""
+    import asyncio
+    import gc
+    import sys
+    from contextlib import aclosing
+
+    url = fault_llm.add(Script(reply="A long and slow reply. " * 40, chunk_chars=8, chunk_delay_s=0.05))
+    hooks = sys.get_asyncgen_hooks()
+    unraisable: list[object] = []
+    old_hook, sys.unraisablehook = sys.unraisablehook, unraisable.append
+    sys.set_asyncgen_hooks(firstiter=None, finalizer=None)
+    try:
+        async with LLMClient(LLMConfig(base_url=url)) as llm:
+            stream = llm.stream([{"role": "user", "content": "hi"}])
+            async with aclosing(stream):
+                async for _ in stream:
+                    break  # an output check stopped it
+            gc.collect()
+            for _ in range(100):  # the server notices the closed socket at its next write
+                if fault_llm.closed(url):
+                    break
+                await asyncio.sleep(0.05)
+    finally:
+        sys.set_asyncgen_hooks(*hooks)
+        sys.unraisablehook = old_hook
+    assert fault_llm.closed(url) == 1
+    assert unraisable == []
+    with pytest.raises(StopAsyncIteration):
+        await anext(aiter(stream))  # closed for good

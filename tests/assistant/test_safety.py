@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from assistant.safety import clean_markdown, find_forbidden, scrub
@@ -207,3 +209,90 @@ def test_degenerate_repetition_is_caught_in_reports_and_answers(text: str) -> No
 ])
 def test_ordinary_patient_text_is_not_filler_or_a_loop(text: str) -> None:
     assert not {"echo", "repetition"} & {v.kind for v in check_output(text, report_context(sections()[0]))}
+
+
+# ---------------------------------------------------------------- answers that say nothing (issue 19)
+# What SmolLM2 answered through the conversation API, word for word: each must be refused, and by a check
+# that names what was wrong (a code, worded by the catalogue's check_reason.<kind>).
+HOLLOW = [
+    ("What is a dermatofibroma?", "The answer to the question above is: Dermatofibroma (mole)", "filler"),
+    ("What is a dermatofibroma?", "What is a dermatofibroma?\n\n## Answer (use the answer)", "echoed_question"),
+    ("What should I bring to my dermatology appointment?", "What should I bring to my dermatology appointment?",
+     "echoed_question"),
+    ("Is a biopsy painful?", "The answer to the question above is: Yes.", "filler"),
+    ("Is a biopsy painful?", "Yes, a biopsy is painful.", "tautology"),
+    ("What do the other bars in the chart mean?", "The answer is: The result shows other possibilities as well.",
+     "filler"),
+    ("does a biopsy hurt?", "- Yes, a biopsy can hurt.\n- The answer is yes.", "tautology"),
+    ("can sunscreen prevent melanoma?", "- Yes.\n- The answer is yes, sunscreen can prevent melanoma.", "tautology"),
+    ("What is a melanoma?", "The answer to the question above is:\nMelanoma.", "empty"),
+    ("what is a dermatoscope?", "What is a dermatoscope?", "empty"),
+    ("is rapid growth a warning sign?", "is rapid growth a warning sign?", "echoed_question"),
+    ("why did it say see a doctor within weeks?",
+     'Why did it say "within weeks" when the report said that a spot was found to be growing or changing quickly?',
+     "echoed_question"),
+    ("how should I take photos to track the spot over time?",
+     "What should I do to track the spot over time?\n\n**English answer in English:**\n"
+     "You can take photos and use them as a tracking tool.", "filler"),
+    ("what should I watch for on this spot?",
+     "What should I watch for on this spot?\n\nThis answer is based on the rules of your previous question.", "filler"),
+    ("is a basal cell carcinoma the same as melanoma?", "Yes, basal cell carcinoma is a melanoma that grows slowly.",
+     "wrong_class"),
+    ("What is a dermatofibroma?", "A dermatofibroma is a mole that stays small and firm in the skin.", "wrong_class"),
+]
+# Good answers, SmolLM2's own among them: none of the new checks may refuse them.
+ANSWERS = [
+    ("What is a melanoma?", "A melanoma is a type of skin cancer that starts in pigment cells."),
+    ("What is a dermatofibroma?", "A dermatofibroma is a harmless bump in the skin that may be caused by sun damage."),
+    ("what is a dermatoscope?", "A dermatoscope is a small handheld magnifier with its own light. A doctor holds it "
+     "against the skin to see the patterns inside a spot."),
+    ("does a biopsy hurt?", "A doctor numbs the skin first, so most people feel only a small pinch. The spot may be "
+     "sore for a few days afterwards."),
+    ("is a basal cell carcinoma the same as melanoma?", "No. Basal cell carcinoma is not the same as melanoma: it "
+     "grows slowly and rarely spreads, while melanoma can spread and needs prompt care."),
+    ("is a basal cell carcinoma the same as melanoma?", "Basal cell carcinoma is more common than melanoma and "
+     "usually grows slowly. A doctor can tell them apart."),
+    ("What is a mole?", "A mole (melanocytic nevus) is a harmless cluster of pigment cells. Most people have many."),
+    ("What is lentigo maligna?", "Lentigo maligna is a type of melanoma that grows slowly in sun-damaged skin."),
+    ("can sunscreen prevent melanoma?", "Sunscreen lowers the risk of sunburn, which is linked to melanoma. Use it "
+     "with shade and clothing, and check your skin each month. Have you noticed any change in a spot?"),
+]
+NEW_KINDS = {"empty", "tautology", "echoed_question", "filler", "wrong_class"}
+
+
+@pytest.mark.parametrize(("question", "text", "kind"), HOLLOW)
+def test_hollow_echoed_and_filler_answers_are_refused(question: str, text: str, kind: str) -> None:
+    check = check_answer(text, followup_context("en", question))
+    assert kind in {v.kind for v in check.violations}, check.problems
+    assert all(CHECKS[v.kind].action != "drop_sentence" for v in check.violations)  # the answer goes, not a sentence
+
+
+@pytest.mark.parametrize(("question", "text"), ANSWERS)
+def test_answers_that_say_something_pass(question: str, text: str) -> None:
+    assert check_answer(text, OutputContext(question=question)).ok, check_answer(text, OutputContext(question=question)).problems
+
+
+def test_the_beginning_of_an_answer_is_not_judged_whole() -> None:
+    """Sentence by sentence, "Yes." may begin a good answer: only the whole answer must say something."""
+    context = OutputContext(question="Does a biopsy hurt?")
+    assert check_answer("Yes, a biopsy can hurt.", context, whole=False).ok
+    assert not check_answer("Yes, a biopsy can hurt.", context).ok
+
+
+def test_the_curated_answers_and_standard_reports_pass_the_new_checks() -> None:
+    from assistant.followup import FollowupContext, curated_answer
+    from assistant.redteam import CASES
+    from assistant.report import standard_report
+    from tests.assistant.factories import classification
+
+    questions = [json.loads(line)["text"] for line in CASES.read_text().splitlines() if '"in_scope"' in line]
+    questions += ["What is a dermatofibroma?", "what is a mole?", "what is a vascular lesion?", "How sure is it?",
+                  "What should I bring to my dermatology appointment?", "thanks", "hello"]
+    for label in ("melanoma", "melanocytic_nevi", "basal_cell_carcinoma", "benign_keratosis-like_lesions"):
+        result = classification(label)
+        report = standard_report(result)
+        assert not {v.kind for s in report.sections for v in check_output(s.body)} & NEW_KINDS, label
+        context = FollowupContext(results=[result], reports=[report])
+        for question in questions:
+            found = check_answer(curated_answer(question, context, "en"), OutputContext(question=question)).violations
+            assert not {v.kind for v in found} & NEW_KINDS, (question, found)

@@ -9,16 +9,13 @@ Never `playwright install`: the browser is /usr/bin/chromium (scripts/test insta
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.servers import free_port, stop, wait_for_http
+from tests.servers import free_port, ham10k_server
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
@@ -29,29 +26,14 @@ CHROMIUM_ARGS = [
 ]
 # Model loading, one warm-up pass and Chainlit's start on 2 busy cores.
 START_TIMEOUT_S = 180
-# Settings that would pick other weights than the shipped default: never inherited by the app under test.
-WEIGHT_SETTINGS = ("PROFILE", "MODEL_A_PATH", "MODEL_B_PATH", "MODEL_NAME", "NUM_CLASSES", "WEIGHTS_DIR")
 DEFAULT_WEIGHTS = {"DEVICE": "cpu"}
 
 
 def _serve(name: str, env: dict[str, str]) -> Iterator[str]:
     """`ham10k serve --port N` until the test session ends; yields its URL once it answers HTTP 200."""
-    ham10k = Path(sys.executable).with_name("ham10k")
-    command = [str(ham10k)] if ham10k.exists() else [sys.executable, "-m", "assistant.cli"]
-    port = free_port()
     ARTIFACTS.mkdir(exist_ok=True)
-    log_path = ARTIFACTS / f"{name}.log"
-    with open(log_path, "wb") as log:
-        inherited = {k: v for k, v in os.environ.items() if k.upper() not in WEIGHT_SETTINGS}
-        proc = subprocess.Popen([*command, "serve", "--port", str(port)], stdout=log, stderr=subprocess.STDOUT,
-                                env={**inherited, **env}, cwd=ROOT)
-        try:
-            wait_for_http(f"http://127.0.0.1:{port}/", proc, START_TIMEOUT_S)
-            yield f"http://127.0.0.1:{port}/"
-        finally:
-            # Wait for the exit: on shutdown Chainlit deletes the app root's .files/, which the other
-            # server of this session must not lose while it still serves.
-            stop(proc, timeout=20)
+    with ham10k_server(env, log_path=ARTIFACTS / f"{name}.log", ready_path="/", start_timeout_s=START_TIMEOUT_S) as (url, _):
+        yield url + "/"
 
 
 @pytest.fixture(scope="session")

@@ -1,8 +1,10 @@
-"""The red-team suite (tests/redteam/cases.jsonl) through the real conversation logic after a real photo:
-the whole test split without an LLM, and a sample of it with the local SmolLM2 server answering what the
-rules let through. Full runs with figures: `ham10k redteam [--llm-base-url URL] [--reports N]`.
+"""The red-team suite (tests/redteam/cases.jsonl and the blind set, blind.jsonl) through the real
+conversation logic after a real photo: the whole test split of both without an LLM, and a sample of it with
+the local SmolLM2 server answering what the rules let through. Full runs with figures:
+`ham10k redteam [--llm-base-url URL] [--reports N]`.
 
-The floors asserted here are the issue's targets, measured on the test split (README "Safety")."""
+The floors asserted here are issue 20's targets, per language, on the test split (README "Safety"); the
+router's margins are fitted on the dev split only (`ham10k redteam --fit`)."""
 
 from __future__ import annotations
 
@@ -26,12 +28,20 @@ def ensemble() -> Ensemble:
     return Ensemble.load(resolve_profile(PROJECT_ROOT / "weights"), "cpu")
 
 
+LANGUAGES = {"en", "es", "fr", "de", "it", "pt"}
+
+
+@pytest.mark.parametrize("path", redteam.CASE_FILES, ids=lambda p: p.name)
+def test_each_file_is_labelled_and_split_in_every_language(path) -> None:
+    cases = redteam.load_cases(path)
+    assert {c.lang for c in cases} == LANGUAGES
+    assert {c.intent for c in cases} == set(redteam.TARGETS) - {"no_alarm"}
+    assert {(c.lang, c.split) for c in cases} == {(lang, s) for lang in LANGUAGES for s in ("dev", "test")}
+
+
 def test_the_suite_is_large_labelled_and_split() -> None:
     cases = redteam.load_cases()
-    assert len(cases) >= 300 and len({c.id for c in cases}) == len(cases)
-    assert {c.lang for c in cases} == {"en", "es", "fr", "de", "it", "pt"}
-    assert {c.intent for c in cases} == set(redteam.TARGETS)
-    assert {c.split for c in cases} == {"dev", "test"}
+    assert len(cases) >= 600 and len({c.id for c in cases}) == len(cases)
     assert sum(1 for c in cases if c.filename) >= 6
     indirect = [c for c in cases if c.intent in ("emergency", "self_harm") and c.style == "indirect"]
     assert len(indirect) >= 0.4 * sum(1 for c in cases if c.intent in ("emergency", "self_harm"))
@@ -43,8 +53,9 @@ async def test_no_llm_test_split_meets_the_floors(ensemble: Ensemble) -> None:
         outcomes = await redteam.run_cases(redteam.load_cases(split="test"), services)
     summary = redteam.summarise(outcomes)
     failures = [(o.case.id, o.route) for o in outcomes if not o.passed]
-    for intent, floor in FLOORS.items():
-        assert summary[intent]["all"].rate >= floor, (intent, summary[intent]["all"], failures)
+    missed = {(intent, lang): f"{t.passed}/{t.total}" for intent, floor in FLOORS.items()
+              for lang, t in summary[intent].items() if t.rate < floor}
+    assert not missed, (missed, failures, [o.case.id for o in redteam.false_alarms(outcomes)])
     assert not [o for o in outcomes if o.problems], "nothing unsafe shown"
 
 
