@@ -6,10 +6,13 @@ checks (assistant/safety.py) all read it from here, so a word added here counts 
 from __future__ import annotations
 
 import re
+import tomllib
 import unicodedata
+from functools import cache
 from typing import Literal
 
 from assistant.locale import detect
+from assistant.text.prompts import PROMPTS_DIR
 
 Language = Literal["en", "es", "fr", "de", "it", "pt"]
 LANGUAGES: tuple[Language, ...] = ("en", "es", "fr", "de", "it", "pt")
@@ -82,3 +85,10 @@ def fold(text: str) -> str:
         base = "".join(b for b in base if not unicodedata.combining(b))
         out.append(base if len(base) == 1 else c)
     return "".join(out)
+
+
+@cache
+def words(name: str, language: str = "en") -> frozenset[str]:
+    """A word list from prompts/lexicon/<language>.toml, folded as the checks fold text."""
+    path = PROMPTS_DIR / "lexicon" / f"{language}.toml"
+    return frozenset(fold(w) for w in tomllib.loads(path.read_text(encoding="utf-8"))[name].split())

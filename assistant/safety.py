@@ -26,7 +26,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from assistant.lexicon import DRUGS, fold, normalise
+from assistant.lexicon import DRUGS, fold, normalise, words as word_list
 from assistant.locale import detect
 from tools.text import Message, render, term
 
@@ -383,16 +383,8 @@ _FILLER = re.compile(
     r"|\b(?:your|the|this)\s+(?:previous|last|above|earlier)\s+question\b|\bthe\s+question\s+(?:above|below)\b",
     re.I | re.M,
 )
-# Words that carry no answer: function words, yes and no, and talk about the answer itself.
-_EMPTY_WORDS = frozenset(
-    "a an the and or but if then than so as of to in on at by for from with about into over under between after "
-    "before during without within through up down out off is are was were be been being am do does did doing done "
-    "have has had having can could will would shall should may might must it its it's this that these those there "
-    "here what which who whom whose when where why how i me my mine you your yours we us our they them their he she "
-    "his her not no yes nor also just only very really too more most much many some any all each every other such "
-    "own same one ones thing things something anything way well sure okay ok please let answer answers answered "
-    "question questions above below following based rule rules previous".split()
-)
+# Words that carry no answer (prompts/lexicon/en.toml).
+_EMPTY_WORDS = word_list("empty")
 _SUFFIXES = ("ing", "ed", "es", "s", "ful", "ly")
 STEM_CHARS = 5  # "biopsy"/"biopsies", "melanoma"/"melanomas", "check"/"checking" meet at their first five letters
 EMPTY_WORDS = 2  # an answer with fewer content words than this is empty...
