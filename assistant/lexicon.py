@@ -11,7 +11,7 @@ import unicodedata
 from functools import cache
 from typing import Literal
 
-from assistant.locale import detect
+from assistant.locale import guess
 from assistant.text.prompts import PROMPTS_DIR
 
 Language = Literal["en", "es", "fr", "de", "it", "pt"]
@@ -39,7 +39,7 @@ def normalise(text: str) -> str:
 def detect_language(text: str) -> str:
     """The message's language among en, es, fr, de, it, pt (lingua, assistant/locale.py); "en" when it
     cannot tell (short or mixed messages), since the app's own texts are English first."""
-    return detect(text, min_words=2, min_confidence=0.3) or "en"
+    return guess(text)
 
 
 # Medicines a skin-screening text could plausibly name: topical and systemic skin-cancer drugs,

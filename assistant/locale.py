@@ -29,6 +29,7 @@ Source = Literal["default", "browser", "page", "api", "detected", "chosen"]
 # red-team message it is this sure of, and short replies ("ok", "merci", "melanoma?") stay where they are.
 MIN_WORDS = 3
 MIN_CONFIDENCE = 0.8
+GUESS_CONFIDENCE, GUESS_MARGIN = 0.3, 0.25  # `guess`: how clearly another language must beat English
 _WORD = re.compile(r"[^\W\d_]+")
 _TAG = re.compile(r"^[A-Za-z]{1,8}(?:[-_][A-Za-z0-9]{1,8})*$")
 
@@ -94,6 +95,18 @@ def detect(text: str, *, min_words: int = MIN_WORDS, min_confidence: float = MIN
     if not values or values[0].value < min_confidence:
         return None
     return values[0].language.iso_code_639_1.name.lower()
+
+
+def guess(text: str) -> str:
+    """The language of a message outside any conversation (routing alone, the red team): another language
+    than English only when lingua prefers it clearly. Short English questions full of Latin medical words
+    ("What is a dermatoscope?") read as Italian to it, and English is what the app speaks first."""
+    if len(_WORD.findall(text)) < 2:
+        return DEFAULT_LOCALE
+    values = {v.language.iso_code_639_1.name.lower(): v.value for v in _lingua().compute_language_confidence_values(text)}
+    best = max(values, key=values.get)
+    clear = values[best] >= GUESS_CONFIDENCE and values[best] - values.get(DEFAULT_LOCALE, 0.0) >= GUESS_MARGIN
+    return best if clear else DEFAULT_LOCALE
 
 
 def refine(choice: LocaleChoice, text: str) -> LocaleChoice:
