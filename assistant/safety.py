@@ -353,18 +353,22 @@ def find_phones(text: str) -> list[Violation]:
     return [Violation(kind="phone", text=m.group(0), start=m.start(), end=m.end()) for m in _PHONE.finditer(text)]
 
 
-def find_language(text: str, language: str) -> list[Violation]:
-    """Sentences of at least LANGUAGE_MIN_WORDS words written in another language than `language`."""
-    found = []
+def sentence_languages(text: str) -> list[tuple[int, int, str | None]]:
+    """(start, end, language) of each sentence of at least LANGUAGE_MIN_WORDS words; the language is None
+    where the detector is not confident (markup aside)."""
+    out = []
     for s, e in _sentence_spans(text):
         sentence = text[s:e]
-        if len(_WORDS.findall(fold(sentence))) < LANGUAGE_MIN_WORDS:
-            continue
-        # Only a sentence the detector places elsewhere with confidence counts: unsure is not wrong.
-        other = detect(_MARKUP.sub(" ", sentence), min_words=LANGUAGE_MIN_WORDS, min_confidence=LANGUAGE_CONFIDENCE)
-        if other is not None and other != language:
-            found.append(Violation(kind="language", text=sentence, start=s, end=e))
-    return found
+        if len(_WORDS.findall(fold(sentence))) >= LANGUAGE_MIN_WORDS:
+            found = detect(_MARKUP.sub(" ", sentence), min_words=LANGUAGE_MIN_WORDS, min_confidence=LANGUAGE_CONFIDENCE)
+            out.append((s, e, found))
+    return out
+
+
+def find_language(text: str, language: str) -> list[Violation]:
+    """Sentences placed with confidence in another language than `language`: unsure is not wrong."""
+    return [Violation(kind="language", text=text[s:e], start=s, end=e)
+            for s, e, found in sentence_languages(text) if found is not None and found != language]
 
 
 # ---------------------------------------------------------------- answers that say nothing, or the wrong thing
