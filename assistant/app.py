@@ -30,7 +30,7 @@ from assistant.events import (
     ToolFinished,
     ToolStarted,
 )
-from assistant.locale import LOCALES, LocaleChoice, accept_language, from_tags
+from assistant.locale import CHAINLIT_TAGS, LOCALES, LocaleChoice, accept_language, from_tags
 from assistant.orchestrator import Attachment, Conversation, Services, Turn
 from assistant.logs import configure_logging
 from assistant.report_pdf import analysis_pdf
@@ -76,9 +76,6 @@ def _about_page_per_language() -> None:
 
     chainlit.server.get_markdown_str = markdown
 
-
-# Chainlit's names for our locales: its translation files and chainlit_<tag>.md.
-CHAINLIT_TAGS = {"en": "en-US", "fr": "fr-FR", "de": "de-DE", "es": "es", "it": "it", "pt": "pt-PT"}
 
 _apply_settings()
 _private_files_dir()

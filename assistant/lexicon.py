@@ -9,13 +9,11 @@ import re
 import tomllib
 import unicodedata
 from functools import cache
-from typing import Literal
 
-from assistant.locale import guess
+from assistant.locale import LOCALES, guess
 from assistant.text.prompts import PROMPTS_DIR
 
-Language = Literal["en", "es", "fr", "de", "it", "pt"]
-LANGUAGES: tuple[Language, ...] = ("en", "es", "fr", "de", "it", "pt")
+LANGUAGES: tuple[str, ...] = LOCALES  # the six, declared once in assistant/locale.py
 LANGUAGE_NAMES: dict[str, str] = {
     "en": "English",
     "es": "Spanish (español)",

@@ -1,7 +1,7 @@
 """The conversation's locale: chosen from the best signal an edge has, then kept.
 
-1. The edge's signal: the browser's languages (Chainlit's socket carries its Accept-Language), the widget's
-   host page (its `lang`, passed on by public/ham10k.js), the API's `locale` field or `Accept-Language`.
+1. The edge's signal: the browser's languages (Chainlit's socket carries its Accept-Language, for the page
+   and the widget alike), the API's `locale` field or `Accept-Language`.
 2. The patient's own words: a message whose language a real detector (lingua, restricted to our six) is
    sure of, and long enough to judge, moves the conversation to that language, unless the patient chose
    one themselves (the chat setting, the API's `locale` field): a French patient on an English browser
@@ -24,6 +24,8 @@ from pydantic import BaseModel, ConfigDict
 from tools.text import DEFAULT_LOCALE
 
 LOCALES: tuple[str, ...] = ("en", "fr", "de", "es", "it", "pt")
+# Chainlit's names for them: its translation files (.chainlit/translations/<tag>.json) and chainlit_<tag>.md.
+CHAINLIT_TAGS = {"en": "en-US", "fr": "fr-FR", "de": "de-DE", "es": "es", "it": "it", "pt": "pt-PT"}
 Source = Literal["default", "browser", "page", "api", "detected", "chosen"]
 # A detection moves the locale only from this many words and this confidence: lingua is right on every
 # red-team message it is this sure of, and short replies ("ok", "merci", "melanoma?") stay where they are.

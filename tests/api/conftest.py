@@ -4,6 +4,7 @@ FastAPI app (its own limits, queue and conversations) per test module or test.""
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -46,3 +47,12 @@ def client(make_client) -> TestClient:
 def photo_file(path: Path | None = None, name: str | None = None) -> dict:
     path = path or PHOTOS[0]
     return {"file": (name or path.name, path.read_bytes(), "image/jpeg")}
+
+
+def parse_sse(text: str) -> list[tuple[str, dict]]:
+    """A Server-Sent Events body as (event, data) pairs."""
+    events = []
+    for block in text.strip().split("\n\n"):
+        fields = dict(line.split(": ", 1) for line in block.splitlines() if ": " in line)
+        events.append((fields["event"], json.loads(fields["data"])))
+    return events

@@ -18,6 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.api.conftest import parse_sse
 from tests.fault_llm_server import FaultLLMServer, Script
 from tests.servers import ham10k_server
 
@@ -62,14 +63,6 @@ def fault_app(fault_llm: FaultLLMServer, tmp_path_factory: pytest.TempPathFactor
     env = {"LLM_BASE_URL": llm_url, "LLM_STALL_TIMEOUT_S": "1", "API_RATE_LIMIT": "0", "API_KEYS": ""}
     with ham10k_server(env, log_path=log) as (url, _):
         yield App(url, log, llm_url)
-
-
-def parse_sse(text: str) -> list[tuple[str, dict]]:
-    events = []
-    for block in text.strip().split("\n\n"):
-        fields = dict(line.split(": ", 1) for line in block.splitlines() if ": " in line)
-        events.append((fields["event"], json.loads(fields["data"])))
-    return events
 
 
 def ask(app: App, question: str, *, sse: bool) -> dict:

@@ -3,19 +3,10 @@ the conversation routes with `Accept: text/event-stream` (one event per conversa
 
 from __future__ import annotations
 
-import json
 
-from tests.api.conftest import photo_file
+from tests.api.conftest import parse_sse, photo_file
 
 SSE = {"Accept": "text/event-stream"}
-
-
-def parse_sse(text: str) -> list[tuple[str, dict]]:
-    events = []
-    for block in text.strip().split("\n\n"):
-        fields = dict(line.split(": ", 1) for line in block.splitlines() if ": " in line)
-        events.append((fields["event"], json.loads(fields["data"])))
-    return events
 
 
 def test_interpret_streams_one_event_per_section(client):

@@ -72,3 +72,13 @@ def classification(
         image=ImageInfo(format="JPEG", width=224, height=224),
         timings=Timings(preprocess_ms=1.0, inference_ms=1.0, total_ms=2.0),
     )
+
+
+class FixedEnsemble:
+    """An ensemble that always answers `result` (CLI tests without the weights)."""
+
+    def __init__(self, result: ClassificationResult) -> None:
+        self.result = result
+
+    def classify(self, checked: object, tta: bool = True) -> ClassificationResult:
+        return self.result

@@ -10,20 +10,11 @@ import pytest
 
 from assistant import cli
 from tests.assistant.checks import STANDARD_NOTE, reply
-from tests.assistant.factories import classification
+from tests.assistant.factories import FixedEnsemble, classification
 from tests.fault_llm_server import FaultLLMServer, Script
 from tests.servers import free_port
-from tools.result import ClassificationResult
 
 LESION = Path(__file__).resolve().parents[1] / "assets" / "ISIC_0024306.jpg"
-
-
-class FixedEnsemble:
-    def __init__(self, result: ClassificationResult) -> None:
-        self.result = result
-
-    def classify(self, checked: object, tta: bool = True) -> ClassificationResult:
-        return self.result
 
 
 @pytest.fixture(autouse=True)

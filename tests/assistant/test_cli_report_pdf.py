@@ -13,19 +13,10 @@ from pypdf import PdfReader
 from assistant import cli
 from assistant.references import is_reference
 from assistant.report import sections
-from tests.assistant.factories import classification
+from tests.assistant.factories import FixedEnsemble, classification
 from tests.servers import free_port
-from tools.result import ClassificationResult
 
 LESION = Path(__file__).resolve().parents[1] / "assets" / "ISIC_0024306.jpg"
-
-
-class FixedEnsemble:
-    def __init__(self, result: ClassificationResult) -> None:
-        self.result = result
-
-    def classify(self, checked: object, tta: bool = True) -> ClassificationResult:
-        return self.result
 
 
 def _png(*_: object) -> bytes:

@@ -12,13 +12,12 @@ from pathlib import Path
 import chainlit
 import pytest
 
+from assistant.locale import CHAINLIT_TAGS
 from assistant.text.prompts import LOCALE_TEXTS_DIR
 from tools.text import DEFAULT_LOCALE, catalogue, placeholders
 
 ROOT = Path(__file__).resolve().parents[3]
 OTHERS = ("fr", "de", "es", "it", "pt")
-# Chainlit's file names for the six languages (its translations and chainlit_<tag>.md).
-CHAINLIT_TAGS = {"en": "en-US", "fr": "fr-FR", "de": "de-DE", "es": "es", "it": "it", "pt": "pt-PT"}
 DOLLAR = re.compile(r"\$\{?([a-z_]+)")
 
 
