@@ -56,12 +56,29 @@ _one_at_a_time = threading.Lock()
 CSS_FILE = Path(__file__).with_name("report_pdf.css")
 
 
+@cache
+def _weasyprint() -> tuple:
+    """WeasyPrint's classes, imported once without its side effect on the upload check.
+
+    Importing weasyprint sets Pillow's process-wide LOAD_TRUNCATED_IMAGES; left on, a half-uploaded photo
+    would be classified instead of refused (tools/intake.py), so the flag is put back as it was.
+    """
+    from PIL import ImageFile
+
+    before = ImageFile.LOAD_TRUNCATED_IMAGES
+    try:
+        from weasyprint import CSS, HTML
+        from weasyprint.text.fonts import FontConfiguration
+        from weasyprint.urls import URLFetcher
+    finally:
+        ImageFile.LOAD_TRUNCATED_IMAGES = before
+    return CSS, HTML, FontConfiguration, URLFetcher
+
+
 def render_pdf(report: Report, result: ClassificationResult, *, photo: bytes | None, heatmap_png: bytes | None,
                locale: str, reference: str, created: datetime, profile: str, number: int = 1) -> bytes:
     """The report of image `number` as PDF bytes (blocking: about 0.2-0.5 s; call it in a thread)."""
-    from weasyprint import CSS, HTML
-    from weasyprint.text.fonts import FontConfiguration
-    from weasyprint.urls import URLFetcher
+    CSS, HTML, FontConfiguration, URLFetcher = _weasyprint()
 
     document = _html(report, worded(result, locale), photo=photo, heatmap_png=heatmap_png, locale=locale,
                      reference=reference, created=created, profile=profile, number=number)
@@ -222,8 +239,7 @@ def _jpeg_uri(data: bytes) -> str | None:
 
 
 def _stylesheet(fonts, fetcher):
-    from weasyprint import CSS
-
+    CSS = _weasyprint()[0]
     return CSS(string=_css_text(), font_config=fonts, url_fetcher=fetcher)
 
 

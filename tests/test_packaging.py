@@ -82,11 +82,13 @@ def test_installed_package_is_self_contained(installed: tuple[Path, Path, dict[s
     for name, path in paths.items():
         assert path.is_relative_to(venv.resolve()), f"{name} comes from {path}, not the new venv"
     assert paths["root"] == paths["assistant"].parent / "resources"
-    for shipped in ("prompts/locales/en/report/sections.toml", "public/ham10k.css", ".chainlit/config.toml", "chainlit.md",
+    for shipped in ("prompts/report_system.md", "prompts/lexicon/en.toml", "prompts/intents/exemplars/pt.toml", "public/ham10k.css", ".chainlit/config.toml", "chainlit.md",
                     "weights/manifest.json", "weights/calibration.json", "weights/ham10k_lite_A.safetensors"):
         assert (paths["root"] / shipped).is_file(), shipped
     assert paths["locales"] == paths["tools"].parent / "locales"
-    assert (paths["locales"] / "en" / "messages.toml").is_file() and not (paths["root"] / "prompts" / "locales").exists()
+    for shipped in ("en/messages.toml", "en/report/sections.toml", "fr/report/fallback/akiec.md", "de/followup/snippets.toml"):
+        assert (paths["locales"] / shipped).is_file(), shipped
+    assert not (paths["root"] / "prompts" / "locales").exists()
 
 
 @pytest.mark.slow

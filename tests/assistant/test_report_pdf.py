@@ -276,3 +276,13 @@ async def test_each_analysed_photo_keeps_its_bytes_heatmap_reference_and_languag
     assert second.photo is None and second.heatmap_png is None and second.report is None, "refused: nothing kept"
     assert second.reference != first.reference
     assert [e.image_number for e in events if isinstance(e, TextFinished)] == [1], "the report says whose it is"
+
+
+def test_making_a_pdf_leaves_the_upload_check_strict() -> None:
+    # WeasyPrint turns Pillow's LOAD_TRUNCATED_IMAGES on when imported; a half-uploaded photo must still be refused.
+    from PIL import ImageFile
+
+    from assistant import report_pdf
+
+    report_pdf._weasyprint()
+    assert ImageFile.LOAD_TRUNCATED_IMAGES is False
