@@ -176,11 +176,11 @@ async def end_to_end(ensemble, base_url: str) -> list[dict]:
     """Two photos in one conversation (the second shows the server's prefix cache at work)."""
     import httpx
 
-    from assistant.events import ResultCard, TextDelta, TextStarted
-    from assistant.llm import LLMClient, LLMConfig
-    from assistant.orchestrator import Attachment, Conversation, Services, Turn
-    from assistant.runtime import intake_limits
-    from assistant.settings import get_settings
+    from assistant.conversation.events import ResultCard, TextDelta, TextStarted
+    from assistant.llm.client import LLMClient, LLMConfig
+    from assistant.conversation.orchestrator import Attachment, Conversation, Services, Turn
+    from assistant.core.runtime import intake_limits
+    from assistant.core.settings import get_settings
     from tools.lesion_tool import make_heatmap_tool, make_lesion_tool
 
     settings = get_settings()
@@ -228,7 +228,7 @@ async def end_to_end(ensemble, base_url: str) -> list[dict]:
 
 def child(args: dict) -> dict:
     spawned = args["spawned"]
-    from assistant.runtime import get_ensemble, intake_limits
+    from assistant.core.runtime import get_ensemble, intake_limits
     from tools.classifier import Ensemble
     from tools.intake import load_image_file
     from tools.lesion_tool import make_lesion_tool

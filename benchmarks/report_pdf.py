@@ -1,4 +1,4 @@
-"""Time to write one report PDF (assistant/report_pdf.py), the way the chat and the API write it.
+"""Time to write one report PDF (assistant/report/pdf.py), the way the chat and the API write it.
 
     python benchmarks/report_pdf.py [--repeats 5] [--locales en,fr,de,es,it,pt] [--json OUT]
 
@@ -35,9 +35,9 @@ def main(argv: list[str] | None = None) -> int:
     from PIL import Image
     from pypdf import PdfReader
 
-    from assistant.references import new_reference
-    from assistant.report import standard_report
-    from assistant.report_pdf import render_pdf
+    from assistant.report.references import new_reference
+    from assistant.report.writer import standard_report
+    from assistant.report.pdf import render_pdf
     from tests.assistant.factories import classification
 
     photo = (ROOT / "tests" / "assets" / "ISIC_0025450.jpg").read_bytes()

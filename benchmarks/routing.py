@@ -36,7 +36,7 @@ ADDED_MB_TARGET = 150.0
 
 
 class MiniLMEncoder:
-    """The router's encoder before issue 20, behind the same boundary as assistant.intents.Encoder."""
+    """The router's encoder before issue 20, behind the same boundary as assistant.conversation.intents.Encoder."""
 
     name = "all-MiniLM-L6-v2"
 
@@ -64,7 +64,7 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def messages(limit: int | None) -> list[str]:
-    from assistant.redteam import load_cases
+    from assistant.safety.redteam import load_cases
 
     texts = [c.text for c in load_cases() if c.text]
     return texts[:limit] if limit else texts
@@ -76,8 +76,8 @@ def measure(encoder: str, texts: list[str], repeats: int) -> dict[str, Any]:
         import torch  # noqa: F401  # the app has it loaded for the classifier: not the encoder's cost
     except ImportError:
         pass
-    from assistant import intents
-    from assistant.guardrails import check_message, check_rules
+    from assistant.conversation import intents
+    from assistant.safety.guardrails import check_message, check_rules
 
     before = rss_mb()
     started = time.perf_counter()

@@ -90,7 +90,7 @@ def ham10k_server(
     its output (the server's log) goes to `log_path`. Yields its URL (no trailing slash) and process once
     `ready_path` answers 200; a server that does not start raises with the end of its log."""
     ham10k = Path(sys.executable).with_name("ham10k")
-    command = [str(ham10k)] if ham10k.exists() else [sys.executable, "-m", "assistant.cli"]
+    command = [str(ham10k)] if ham10k.exists() else [sys.executable, "-m", "assistant.edges.cli"]
     port = port or free_port()
     inherited = {k: v for k, v in os.environ.items() if k.upper() not in WEIGHT_SETTINGS}
     with open(log_path, "wb") as log:

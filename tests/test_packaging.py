@@ -73,7 +73,7 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, dic
 @pytest.mark.slow
 def test_installed_package_is_self_contained(installed: tuple[Path, Path, dict[str, str]]) -> None:
     venv, work, env = installed
-    probe = ("import json, assistant, tools, tools.text, assistant.settings as s; print(json.dumps({'assistant': "
+    probe = ("import json, assistant, tools, tools.text, assistant.core.settings as s; print(json.dumps({'assistant': "
              "assistant.__file__, 'tools': tools.__file__, 'root': str(s.PROJECT_ROOT), 'app': str(s.APP_FILE), "
              "'weights': str(s.get_settings().weights_dir), 'locales': str(tools.text.LOCALES_DIR)}))")
     done = _run([venv / "bin" / "python", "-c", probe], work, env)

@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict
 DEFAULT_LOCALE = "en"
 _HERE = Path(__file__).resolve().parent
 # A checkout or editable install: the project's prompts/locales/. A plain `pip install .`: the copy shipped
-# beside this module as tools/locales/ (pyproject's package-dir), as assistant/settings.py finds prompts/.
+# beside this module as tools/locales/ (pyproject's package-dir), as assistant/core/settings.py finds prompts/.
 LOCALES_DIR = _HERE / "locales" if (_HERE / "locales").is_dir() else _HERE.parent / "prompts" / "locales"
 # The English catalogue is British English (colour, analysed): lists without a serial comma, as the
 # prompts and standard texts write them ("A, B and C").

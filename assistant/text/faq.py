@@ -6,7 +6,7 @@ import re
 
 from pydantic import BaseModel, ConfigDict
 
-from assistant.lexicon import normalise
+from assistant.text.lexicon import normalise
 from tools.catalogue import catalogue as classes
 from tools.text import DEFAULT_LOCALE, catalogue, fill, render, t, term
 

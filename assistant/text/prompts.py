@@ -10,7 +10,7 @@ from __future__ import annotations
 import tomllib
 from functools import cache
 
-from assistant.settings import PROJECT_ROOT
+from assistant.core.settings import PROJECT_ROOT
 from tools.text import DEFAULT_LOCALE, LOCALES_DIR
 
 PROMPTS_DIR = PROJECT_ROOT / "prompts"

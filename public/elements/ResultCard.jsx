@@ -1,4 +1,4 @@
-// The headline of one screening result (props: assistant/events.py ResultCard). Every word comes in the
+// The headline of one screening result (props: assistant/conversation/events.py ResultCard). Every word comes in the
 // props, rendered by the text package (props.labels: the card's own words). Inline styles on the theme's
 // CSS variables: Chainlit's Tailwind build only has the classes its own UI uses.
 const TIERS = {

@@ -12,8 +12,8 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from assistant.api import mount
-from assistant.orchestrator import Services
+from assistant.edges.api import mount
+from assistant.conversation.orchestrator import Services
 
 ASSETS = Path(__file__).resolve().parents[1] / "assets"
 PHOTOS = sorted(ASSETS.glob("ISIC_*.jpg"))

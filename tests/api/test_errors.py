@@ -11,10 +11,10 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from PIL import Image
 
-from assistant.api import mount
-from assistant.api.errors import ApiError
-from assistant.api.limits import ClassifierQueue, RateLimiter
-from assistant.api.routes import ConversationStore
+from assistant.edges.api import mount
+from assistant.edges.api.errors import ApiError
+from assistant.edges.api.limits import ClassifierQueue, RateLimiter
+from assistant.edges.api.routes import ConversationStore
 from tools.text import msg
 from tests.api.conftest import photo_file
 

@@ -192,8 +192,8 @@ def llama_app(llama_base_url: str, tmp_path_factory: pytest.TempPathFactory) -> 
 
 @pytest.mark.parametrize("sse", [False, True], ids=["json", "sse"])
 def test_smollm2_answers_end_complete_and_say_something(llama_app: App, sse: bool) -> None:
-    from assistant.followup import output_context
-    from assistant.safety import check_answer
+    from assistant.conversation.followup import output_context
+    from assistant.safety.output_checks import check_answer
 
     for question in QUESTIONS:
         answer = ask(llama_app, question, sse=sse)

@@ -7,8 +7,8 @@ import asyncio
 
 import pytest
 
-from assistant.api.errors import ApiError
-from assistant.api.limits import ClassifierQueue, RateLimiter
+from assistant.edges.api.errors import ApiError
+from assistant.edges.api.limits import ClassifierQueue, RateLimiter
 from tests.api.conftest import photo_file
 
 

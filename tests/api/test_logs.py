@@ -9,9 +9,9 @@ import logging
 
 import pytest
 
-from assistant.logs import RequestIdFilter, configure_logging, make_handler, request_id
-from assistant.orchestrator import Attachment, Conversation, Turn
-from assistant.settings import Settings
+from assistant.core.logs import RequestIdFilter, configure_logging, make_handler, request_id
+from assistant.conversation.orchestrator import Attachment, Conversation, Turn
+from assistant.core.settings import Settings
 from tests.api.conftest import PHOTOS
 
 SECRET_TEXT = "zebra-quokka-7731 my mole itches"

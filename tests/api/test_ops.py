@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
-from assistant.api import mount
+from assistant.edges.api import mount
 from tests.api.conftest import photo_file
 
 
@@ -107,8 +107,8 @@ def test_metrics_parse_and_count(client):
 @pytest.mark.asyncio
 async def test_metrics_from_conversation_events(services):
     """A report written through a conversation: its source counted, and the LLM's failure by kind."""
-    from assistant import metrics
-    from assistant.orchestrator import Attachment, Conversation, Turn
+    from assistant.core import metrics
+    from assistant.conversation.orchestrator import Attachment, Conversation, Turn
     from tests.api.conftest import PHOTOS
 
     def value(name, **labels):

@@ -14,12 +14,12 @@ from fastapi.testclient import TestClient
 from PIL import Image
 from pypdf import PdfReader
 
-from assistant.api import mount
-from assistant.llm import LLMClient, LLMConfig
-from assistant.orchestrator import Services
-from assistant.references import is_reference
-from assistant.report import sections
-from assistant.settings import Settings
+from assistant.edges.api import mount
+from assistant.llm.client import LLMClient, LLMConfig
+from assistant.conversation.orchestrator import Services
+from assistant.report.references import is_reference
+from assistant.report.writer import sections
+from assistant.core.settings import Settings
 from tests.assistant.factories import classification
 from tests.servers import free_port
 from tools.result import ClassificationResult

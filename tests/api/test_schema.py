@@ -8,7 +8,7 @@ import schemathesis
 from fastapi import FastAPI
 from hypothesis import HealthCheck, settings
 
-from assistant.api import mount
+from assistant.edges.api import mount
 
 # The spec needs no models; the services (the shipped weights) are filled in by the fixture below.
 _loaded: dict = {}

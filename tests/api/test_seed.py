@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from assistant.api.seed import SEED_PREDICT_FIELDS, SeedPrediction, from_seed, to_seed
+from assistant.edges.api.seed import SEED_PREDICT_FIELDS, SeedPrediction, from_seed, to_seed
 from tests.api.conftest import PHOTOS, photo_file
 from tests.assistant.factories import classification
 from tools.catalogue import catalogue

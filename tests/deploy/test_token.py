@@ -3,7 +3,7 @@
 import jwt
 import pytest
 
-from assistant.cli import main, mint_token
+from assistant.edges.cli import main, mint_token
 
 
 def test_minted_token_decodes_and_bad_ones_do_not(monkeypatch, capsys):

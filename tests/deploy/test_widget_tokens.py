@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from assistant.cli import mint_token
+from assistant.edges.cli import mint_token
 from tests.browser.conftest import DEFAULT_WEIGHTS, _serve, screenshot
 from tests.servers import free_port
 

@@ -12,10 +12,10 @@ from importlib.util import find_spec
 
 import pytest
 
-from assistant import redteam
-from assistant.llm import LLMClient, LLMConfig
-from assistant.settings import PROJECT_ROOT, Settings
-from tests.assistant.test_orchestrator import make_services
+from assistant.safety import redteam
+from assistant.llm.client import LLMClient, LLMConfig
+from assistant.core.settings import PROJECT_ROOT, Settings
+from tests.assistant.conversation.test_orchestrator import make_services
 from tests.servers import free_port
 from tools.classifier import Ensemble
 from tools.manifest import resolve_profile

@@ -35,5 +35,5 @@ def seed_reference_probs(models: list[torch.nn.Module], image: Image.Image) -> t
 
 def run_cli(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess:
     full_env = {**os.environ, **(env or {})}
-    return subprocess.run([sys.executable, "-m", "assistant.cli", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "assistant.edges.cli", *args], capture_output=True, text=True,
                           env=full_env, cwd=cwd, timeout=600)

@@ -16,7 +16,7 @@ import pytest
 import timm
 import torch
 
-from assistant.settings import PROJECT_ROOT
+from assistant.core.settings import PROJECT_ROOT
 from tests.tools.conftest import ASSETS
 from tools import backends
 from tools.backends import OpenVINOModel, default_cache_dir, pick_backend

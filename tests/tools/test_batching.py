@@ -11,7 +11,7 @@ import pytest
 import torch
 from PIL import Image
 
-from assistant.settings import PROJECT_ROOT
+from assistant.core.settings import PROJECT_ROOT
 from tests.tools.conftest import ASSETS
 from tools.batching import BatchPolicy, MicroBatcher
 from tools.classifier import Bf16Model, Ensemble, pick_precision
@@ -140,8 +140,8 @@ def test_the_default_policy_follows_the_backend_and_a_set_value_wins():
 
 
 def test_the_apps_ensemble_takes_its_backends_default_unless_settings_set_one(monkeypatch):
-    from assistant import runtime
-    from assistant.settings import get_settings
+    from assistant.core import runtime
+    from assistant.core.settings import get_settings
 
     profile = resolve_profile(PROJECT_ROOT / "weights")
     for env, backend, expected in [({}, "openvino", BatchPolicy(0.0, 1)), ({}, "torch", BatchPolicy()),

@@ -19,7 +19,7 @@ def test_overconfident_logits_are_cooled():
 
 
 def test_a_reused_member_is_the_shipped_file_read_as_the_app_reads_it():
-    from assistant.settings import PROJECT_ROOT
+    from assistant.core.settings import PROJECT_ROOT
     from tools.classifier import Member
     from tools.manifest import resolve_profile
     from tools.training.finalize import reuse_member
@@ -38,7 +38,7 @@ def test_a_reused_member_is_the_shipped_file_read_as_the_app_reads_it():
 
 
 def test_training_a_member_another_profile_ships_unchanged_is_one_clear_error(capsys):
-    from assistant.cli import main
+    from assistant.edges.cli import main
 
     assert main(["train", "--profile", "ham10k-lite-v2-cycle2", "--member", "A"]) == 2
     assert "shipped unchanged" in capsys.readouterr().err

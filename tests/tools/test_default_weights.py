@@ -7,7 +7,7 @@ import io
 import pytest
 from PIL import Image
 
-from assistant.settings import PROJECT_ROOT
+from assistant.core.settings import PROJECT_ROOT
 from tests.tools.conftest import ASSETS, run_cli
 from tools.classifier import Ensemble
 from tools.intake import load_image, load_image_file

@@ -13,10 +13,10 @@ import torch
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from assistant.api import mount
-from assistant.orchestrator import Services
-from assistant.runtime import intake_limits
-from assistant.settings import PROJECT_ROOT, get_settings
+from assistant.edges.api import mount
+from assistant.conversation.orchestrator import Services
+from assistant.core.runtime import intake_limits
+from assistant.core.settings import PROJECT_ROOT, get_settings
 from tests.tools.conftest import run_cli
 from tools.catalogue import catalogue
 from tools.classifier import Ensemble, combine, correct_priors, ensemble_probabilities

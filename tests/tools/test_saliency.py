@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 from skimage.filters import threshold_otsu
 
-from assistant.settings import PROJECT_ROOT
+from assistant.core.settings import PROJECT_ROOT
 from tests.tools.conftest import ASSETS, run_cli
 from tools.catalogue import catalogue
 from tools.classifier import Ensemble

@@ -10,11 +10,11 @@ from typing import get_args
 
 import pytest
 
-from assistant.api.routes import BROWSER_TEXTS
-from assistant.guardrails import EMERGENCY_CATEGORIES, ReplyKind
-from assistant.lexicon import LANGUAGES
-from assistant.llm import FailureKind
-from assistant.safety import ViolationKind
+from assistant.edges.api.routes import BROWSER_TEXTS
+from assistant.safety.guardrails import EMERGENCY_CATEGORIES, ReplyKind
+from assistant.text.lexicon import LANGUAGES
+from assistant.llm.client import FailureKind
+from assistant.safety.output_checks import ViolationKind
 from tools.catalogue import catalogue as classes
 from tools.intake import KINDS
 from tools.result import ClassificationResult

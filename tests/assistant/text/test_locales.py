@@ -12,7 +12,7 @@ from pathlib import Path
 import chainlit
 import pytest
 
-from assistant.locale import CHAINLIT_TAGS
+from assistant.text.locale import CHAINLIT_TAGS
 from assistant.text.prompts import LOCALE_TEXTS_DIR
 from tools.text import DEFAULT_LOCALE, catalogue, placeholders
 

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.followup import FollowupContext, curated_answer
-from assistant.guardrails import EMERGENCY_CATEGORIES, Route, Verdict, fixed_reply, reply_text
-from assistant.locale import LOCALES
-from assistant.report import standard_report
-from assistant.safety import OutputContext, check_output, find_forbidden, find_language
+from assistant.conversation.followup import FollowupContext, curated_answer
+from assistant.safety.guardrails import EMERGENCY_CATEGORIES, Route, Verdict, fixed_reply, reply_text
+from assistant.text.locale import LOCALES
+from assistant.report.writer import standard_report
+from assistant.safety.output_checks import OutputContext, check_output, find_forbidden, find_language
 from assistant.text.faq import faq_answer, faqs
 from tests.assistant.factories import classification
 from tools.catalogue import catalogue

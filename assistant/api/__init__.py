@@ -1,5 +1,0 @@
-"""Integrator HTTP API on Chainlit's FastAPI app (one process, one port): `mount(app, get_services)`."""
-
-from assistant.api.routes import mount
-
-__all__ = ["mount"]
