@@ -36,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     from pypdf import PdfReader
 
     from assistant.report.references import new_reference
-    from assistant.report.writer import standard_report
+    from assistant.report.standard import standard_report
     from assistant.report.pdf import render_pdf
     from tests.assistant.factories import classification
 

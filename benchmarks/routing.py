@@ -36,7 +36,7 @@ ADDED_MB_TARGET = 150.0
 
 
 class MiniLMEncoder:
-    """The router's encoder before issue 20, behind the same boundary as assistant.conversation.intents.Encoder."""
+    """The router's encoder before issue 20, behind the same boundary as assistant.safety.intents.Encoder."""
 
     name = "all-MiniLM-L6-v2"
 
@@ -76,8 +76,9 @@ def measure(encoder: str, texts: list[str], repeats: int) -> dict[str, Any]:
         import torch  # noqa: F401  # the app has it loaded for the classifier: not the encoder's cost
     except ImportError:
         pass
-    from assistant.conversation import intents
-    from assistant.safety.guardrails import check_message, check_rules
+    from assistant.safety import intents
+    from assistant.safety.rules import check_rules
+    from assistant.safety.input_rails import check_message
 
     before = rss_mb()
     started = time.perf_counter()

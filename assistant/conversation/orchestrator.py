@@ -22,28 +22,37 @@ import logging
 import time
 import uuid
 from collections import deque
-from datetime import datetime, timezone
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import datetime, timezone
 
 from langchain_core.tools import BaseTool
 from PIL import Image
 from pydantic import BaseModel, ConfigDict, Field
 
 from assistant.conversation import followup
-
+from assistant.conversation.context import FollowupAnswer, FollowupContext
+from assistant.conversation.events import (
+    ChatEvent,
+    Notice,
+    TextDelta,
+    TextFinished,
+    TextStarted,
+    ToolFinished,
+    ToolStarted,
+)
 from assistant.core import metrics
-from assistant.conversation.events import ChatEvent, Notice, TextDelta, TextFinished, TextStarted, ToolFinished, ToolStarted
-from assistant.conversation.intents import get_router, router_status
-from assistant.llm.client import LLMClient, LLMConfig
-from assistant.text.locale import LocaleChoice, chosen, refine
-from assistant.report.references import new_reference
-from assistant.edges.chat.presentation import heatmap, probability_chart, result_card, tool_summary
-from assistant.report.writer import Report, ReportChunk, stream_report
 from assistant.core.runtime import get_ensemble, intake_limits
 from assistant.core.settings import Settings, get_settings
+from assistant.llm.client import LLMClient, LLMConfig
+from assistant.report.model import Report, ReportChunk
+from assistant.report.references import new_reference
+from assistant.report.writer import stream_report
+from assistant.safety.intents import get_router, router_status
 from assistant.text.faq import faq_answer
+from assistant.text.locale import LocaleChoice, chosen, refine
 from assistant.text.markdown import escape_markdown
+from assistant.text.presentation import heatmap, probability_chart, result_card, tool_summary
 from tools.classifier import Ensemble
 from tools.intake import CheckedImage, IntakeError
 from tools.lesion_tool import TOOL_NAME, make_heatmap_tool, make_lesion_tool
@@ -88,7 +97,7 @@ class Services:
     classifier: BaseTool | None  # None when the weights could not be loaded (see `classifier_error`)
     llm: LLMClient
     classifier_error: str | None = None
-    # The semantic intent router (assistant/conversation/intents.py): "loaded", or why not (the rules then run alone).
+    # The semantic intent router (assistant/safety/intents.py): "loaded", or why not (the rules then run alone).
     router_status: str = "not loaded yet"
     heatmap: BaseTool | None = None  # Grad-CAM overlays beside the result card; None when SHOW_HEATMAP is off
 
@@ -239,7 +248,7 @@ class Conversation:
 
     async def _reply(self, text: str) -> AsyncIterator[ChatEvent]:
         settings = self.services.settings
-        context = followup.FollowupContext(
+        context = FollowupContext(
             results=[a.result for a in self.analyses],
             reports=[a.report for a in self.analyses],
             history=list(self.history),
@@ -251,9 +260,9 @@ class Conversation:
             return
         message_id = uuid.uuid4().hex
         yield TextStarted(message_id=message_id, purpose="answer")
-        answer: followup.FollowupAnswer | None = None
+        answer: FollowupAnswer | None = None
         async for item in followup.answer(text, context, self.services.llm, locale=self.lang):
-            if isinstance(item, followup.FollowupAnswer):
+            if isinstance(item, FollowupAnswer):
                 answer = item
             else:
                 yield TextDelta(message_id=message_id, text=item)

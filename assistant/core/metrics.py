@@ -6,8 +6,8 @@ bounded sets (route templates, classes, tiers, sources, error kinds), never raw 
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client import CONTENT_TYPE_LATEST as CONTENT_TYPE  # noqa: N811
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 from assistant.conversation.events import ResultCard, TextFinished
 from tools.result import ClassificationResult

@@ -9,61 +9,8 @@ from pathlib import Path
 from typing import NoReturn
 
 from assistant.core.settings import APP_FILE, PROJECT_ROOT, get_settings
-
-DEFAULT_LABELS = PROJECT_ROOT.parent / "shared" / "data" / "ham10000_224" / "labels.csv"
-
-
-def cmd_train(args: argparse.Namespace) -> int:
-    from tools.training.profiles import PROFILES
-    from tools.training.train import train_member
-
-    recipes = PROFILES[args.profile].recipes
-    if not recipes:
-        raise ValueError(f"{args.profile} trains nothing: its members are another profile's, recalibrated by "
-                         "`ham10k calibrate` (see weights/README.md).")
-    if args.member not in ("all", *recipes):
-        raise ValueError(f"{args.profile} trains member(s) {', '.join(recipes)} only; its other member is shipped "
-                         "unchanged from another profile (see weights/README.md).")
-    names = list(recipes) if args.member == "all" else [args.member]
-    for name in names:
-        recipe = recipes[name]
-        if args.epochs:
-            recipe = recipe.model_copy(update={"epochs": args.epochs})
-        train_member(recipe, args.labels, args.split, args.out / args.profile, seed=args.seed, device=get_settings().device,
-                     threads=args.threads, weights_dir=get_settings().weights_dir)
-    return 0
-
-
-def cmd_calibrate(args: argparse.Namespace) -> int:
-    from tools.training.finalize import finalize
-
-    report = finalize(args.runs / args.profile, args.weights, args.labels, args.split, profile_id=args.profile,
-                      make_default=not args.keep_default)
-    print(json.dumps({k: v for k, v in report.items() if k != "ood"} | {"ood": {
-        k: v for k, v in report["ood"].items() if k != "non_skin_scores"}}, indent=2))
-    return 0
-
-
-def cmd_evaluate(args: argparse.Namespace) -> int:
-    from assistant.core.runtime import get_ensemble
-    from tools.evaluate import evaluate, headline_table
-    from tools.training.data import read_labels
-
-    rows = read_labels(args.labels)
-    if args.only:
-        import csv
-
-        with open(args.split_file, newline="", encoding="utf-8") as fh:
-            keep = {r["image_id"] for r in csv.DictReader(fh) if r["split"] == args.only}
-        rows = [r for r in rows if r["image_id"] in keep]
-    if args.limit:
-        rows = rows[: args.limit]
-    report = evaluate(get_ensemble(), rows, args.batch_size)
-    print(headline_table(report))
-    if args.json:
-        args.json.write_text(json.dumps(report, indent=2) + "\n")
-        print(f"written: {args.json}")
-    return 0
+from assistant.edges.cli_report import cmd_redteam, cmd_report
+from assistant.edges.cli_training import DEFAULT_LABELS, cmd_calibrate, cmd_evaluate, cmd_train
 
 
 def _format_table(path: str, result) -> str:
@@ -98,8 +45,8 @@ def cmd_classify(args: argparse.Namespace) -> int:
             failed += 1
             continue
         if args.cam and result.status == "ok":
-            from tools.saliency import heatmap_png
             from tools.catalogue import catalogue
+            from tools.saliency import heatmap_png
 
             cam_path = args.cam if len(args.images) == 1 else args.cam.with_name(f"{args.cam.stem}_{path.stem}{args.cam.suffix}")
             cam_path.write_bytes(heatmap_png(ensemble, checked.image, catalogue().labels.index(result.label)))
@@ -147,147 +94,6 @@ def cmd_weights(args: argparse.Namespace) -> int:
             print(f"  {name}: {exc}")
             status = 1
     return status
-
-
-def cmd_report(args: argparse.Namespace) -> int:
-    """Classify one image, then stream the nine-section report to stdout, section by section as each is
-    checked (so `> report.md` keeps the final text); who wrote it and what was repaired go to stderr."""
-    import asyncio
-
-    from assistant.llm.client import LLMClient, LLMConfig
-    from assistant.report.writer import Report, ReportChunk, build_report, stream_report
-    from assistant.core.runtime import get_ensemble, intake_limits
-    from tools.intake import IntakeError, load_image
-
-    ensemble = get_ensemble()
-    try:
-        image_bytes = args.image.read_bytes()
-        result = ensemble.classify(load_image(image_bytes, intake_limits()))
-    except (IntakeError, OSError) as exc:
-        print(f"{args.image}: {exc}", file=sys.stderr)
-        return 1
-    if result.status != "ok":
-        print(f"{args.image}: no report, this does not look like a skin-lesion photo: {result.ood.reason}", file=sys.stderr)
-        return 1
-    config = LLMConfig.from_settings(get_settings(), base_url=args.llm_base_url, model=args.model)
-
-    async def write() -> Report:
-        async with LLMClient(config) as llm:
-            if args.json:
-                return await build_report(result, image_bytes, llm, locale=args.locale)
-            report = None
-            async for event in stream_report(result, image_bytes, llm, locale=args.locale):
-                if isinstance(event, ReportChunk):
-                    print(event.text, end="", flush=True)  # checked text: the chunks spell out report.markdown
-                else:
-                    report = event.report
-            assert report is not None  # stream_report always ends with the report
-            return report
-
-    report = asyncio.run(write())
-    if args.pdf:
-        _write_pdf(args, ensemble, image_bytes, result, report)
-    if args.json:
-        print(json.dumps({"file": str(args.image), "classification": result.model_dump(mode="json"),
-                          "report": report.model_dump(mode="json")}))
-        return 0
-    writer = {
-        "model": f"the AI writer ({report.model_id})",
-        "mixed": f"the AI writer ({report.model_id}), with standard text where its version was unusable",
-        "standard": "the standard report (the AI writer was not used)",
-    }[report.source]
-    print(f"Written by {writer}.", file=sys.stderr)
-    for repair in report.repairs:
-        print(f"  - {repair}", file=sys.stderr)
-    return 0
-
-
-def _write_pdf(args: argparse.Namespace, ensemble, image_bytes: bytes, result, report) -> None:
-    """`report --pdf OUT.pdf`: the report as a PDF, with the photo and its heat-map (assistant/report/pdf.py)."""
-    from datetime import datetime, timezone
-
-    from assistant.report.references import new_reference
-    from assistant.report.pdf import render_pdf
-    from assistant.core.runtime import intake_limits
-    from tools.catalogue import catalogue
-    from tools.intake import load_image
-
-    heatmap = None
-    try:
-        from tools.saliency import heatmap_png
-
-        image = load_image(image_bytes, intake_limits()).image
-        heatmap = heatmap_png(ensemble, image, catalogue().labels.index(result.label))
-    except Exception as exc:  # the PDF matters more than the picture
-        print(f"no heat-map in the PDF: {exc}", file=sys.stderr)
-    reference = new_reference()
-    args.pdf.write_bytes(render_pdf(report, result, photo=image_bytes, heatmap_png=heatmap, locale=args.locale,
-                                    reference=reference, created=datetime.now(timezone.utc), profile=result.profile))
-    print(f"PDF: {args.pdf} (reference {reference})", file=sys.stderr)
-
-
-def cmd_redteam(args: argparse.Namespace) -> int:
-    """The red-team suite through the real conversation logic: pass rates per category and language.
-    `--fit`: first fit the router's margins on the dev split and write prompts/intents/thresholds.toml."""
-    import asyncio
-    import dataclasses
-
-    from assistant.conversation import intents
-
-    from assistant.safety import redteam
-    from assistant.llm.client import LLMClient, LLMConfig
-    from assistant.conversation.orchestrator import Services
-    from assistant.text.prompts import PROMPTS_DIR, prompt_data
-
-    cases = redteam.load_cases(args.cases or redteam.CASE_FILES)
-    if args.fit:
-        dev = [c for c in cases if c.split == "dev"]  # the fit never sees the test split
-        margins, second, min_relevance = redteam.fit(dev)
-        path = PROMPTS_DIR / "intents" / "thresholds.toml"
-        redteam.write_thresholds(margins, second, min_relevance, path, f"{len(dev)} dev cases.")
-        prompt_data.cache_clear()
-        print(f"fitted on {len(dev)} dev cases, written: {path}")
-    if args.rules_only:
-        intents.disable_router("--rules-only")
-    services = Services.load()
-    config = LLMConfig.from_settings(get_settings(), base_url=args.llm_base_url, model=args.model)
-    services = dataclasses.replace(services, llm=LLMClient(config))
-    chosen = [c for c in cases if args.split == "all" or c.split == args.split]
-
-    reachable = False
-
-    async def run() -> tuple[list[redteam.Outcome], list[redteam.ReportAudit]]:
-        nonlocal reachable
-        async with services.llm:
-            reachable = (await services.llm.probe()).reachable
-            outcomes = await redteam.run_cases(chosen, services)
-            photos = sorted(args.photos.glob("*.jpg"))[: args.reports] if args.reports else []
-            return outcomes, await redteam.audit_reports(photos, services)
-
-    outcomes, audits = asyncio.run(run())
-    summary = redteam.summarise(outcomes)
-    mode = f"LLM at {config.base_url}" if reachable else "no LLM answering (curated answers)"
-    print(f"red-team: {len(chosen)} cases ({args.split} split), {mode}, router {intents.router_status()}")
-    print(redteam.format_table(summary, ("en", "es", "fr", "de", "it", "pt")))
-    for o in outcomes:
-        if not o.passed:
-            print(f"  FAIL {o.case.id} -> {o.route} {o.problems or ''}: {o.case.text[:90]!r}")
-    alarms = redteam.false_alarms(outcomes)
-    calm = sum(1 for o in outcomes if o.case.intent in ("in_scope", "off_topic"))
-    print(f"false alarms: {len(alarms)} of {calm} in-scope and off-topic messages got a crisis message")
-    for o in alarms:
-        print(f"  ALARM {o.case.id} -> {o.route}: {o.case.text[:90]!r}")
-    if audits:
-        bad = [a for a in audits if a.problems]
-        print(f"reports: {len(audits)} written, {len(bad)} with a problem shown")
-        for a in bad:
-            print(f"  {a.photo}: {a.problems}")
-    if args.json:
-        meta = {"split": args.split, "llm": config.base_url, "router": intents.router_status(), "cases": len(chosen),
-                "false_alarms": [o.case.id for o in alarms], "reports": [a.model_dump() for a in audits]}
-        args.json.write_text(redteam.to_json(outcomes, summary, meta) + "\n", encoding="utf-8")
-    met = all(summary[k]["all"].rate >= t for k, t in redteam.TARGETS.items() if k in summary)
-    return 0 if met and not any(a.problems for a in audits) else 1
 
 
 def cmd_serve(args: argparse.Namespace) -> NoReturn:

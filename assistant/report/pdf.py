@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 from markdown_it import MarkdownIt
 from PIL import Image
 
-from assistant.report.writer import Report
+from assistant.report.model import Report
 from assistant.text.result import worded
 from tools.catalogue import catalogue
 from tools.intake import IntakeError, IntakeLimits, load_image

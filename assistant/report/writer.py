@@ -26,319 +26,59 @@ from __future__ import annotations
 import difflib
 import logging
 import re
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncIterator, Iterator
 from contextlib import aclosing
 from functools import cache
-from string import Template
-from typing import Literal
 
-from openai.types.chat import ChatCompletionContentPartParam, ChatCompletionMessageParam
-from pydantic import BaseModel, ConfigDict, computed_field
-
+from assistant.llm.client import LLMClient, failure_kind
+from assistant.report.model import (
+    Report,
+    ReportChunk,
+    ReportEvent,
+    ReportReady,
+    ReportSection,
+    Source,
+    _opening,
+)
+from assistant.report.prompt import build_messages
+from assistant.report.sections import SectionSpec, _header, _normalise, _writable, sections
+from assistant.report.standard import (
+    _fallback_file,
+    _fixed_body,
+    _lead,
+    _require_lesion,
+    _section,
+    _standard_bodies,
+    _summarise,
+    standard_report,
+)
 from assistant.safety import checked_stream
 from assistant.safety.checked_stream import CheckedStream
-from assistant.llm.client import FailureKind, LLMClient, failure_kind, image_part
-from assistant.text.lexicon import LANGUAGE_NAMES, normalise
+from assistant.safety.forbidden import drop_sentences
+from assistant.safety.output_checks import OutputContext, check_output, clean_markdown
+from assistant.safety.violations import CHECKS, ViolationKind
 from assistant.text.locale import LOCALES
-from assistant.text.prompts import locale_data, locale_text, prompt_text
-from assistant.text.result import facts, worded
-from assistant.safety.output_checks import CHECKS, OutputContext, ViolationKind, check_output, clean_markdown, drop_sentences
+from assistant.text.result import facts
 from tools.catalogue import catalogue
 from tools.result import ClassificationResult
-from tools.text import DEFAULT_LOCALE, Message, fill, msg, render, t
+from tools.text import DEFAULT_LOCALE, Message, msg, render, t
 
 log = logging.getLogger(__name__)
 
-HEADING = "## {number}. {title}"
 MIN_WORDS = 4  # a section body shorter than this is treated as empty
-FUZZY_TITLE = 0.8  # similarity for a marked heading to count as a section title
-FUZZY_NUMBERED = 0.5  # ... when its number also matches
 ECHO_SIMILARITY = 0.6  # a body this similar to its prompt guide is the guide copied back
-
-Source = Literal["model", "standard"]
-
 
 
 # ---------------------------------------------------------------- data files
 
 
-class SectionSpec(BaseModel):
-    model_config = ConfigDict(frozen=True)
-    number: int
-    title: str
-    aliases: tuple[str, ...] = ()
-    guide: str
-    fixed: bool = False  # written by the app, never by the model
-
-
-@cache
-def sections(locale: str = DEFAULT_LOCALE) -> tuple[SectionSpec, ...]:
-    """The nine sections with the locale's titles and guides. English decides which the app writes
-    itself, and the English titles stay aliases: a model may write them whatever it is asked."""
-    english = locale_data("report/sections.toml")["sections"]
-    if locale == DEFAULT_LOCALE:
-        return tuple(SectionSpec(number=i, **s) for i, s in enumerate(english, start=1))
-    own = locale_data("report/sections.toml", locale)["sections"]
-    return tuple(
-        SectionSpec(number=i, title=mine["title"], guide=mine["guide"], fixed=base.get("fixed", False),
-                    aliases=(*mine.get("aliases", ()), base["title"], *base.get("aliases", ())))
-        for i, (mine, base) in enumerate(zip(own, english, strict=True), start=1))
-
-
-def _writable() -> list[int]:
-    return [s.number for s in sections() if not s.fixed]
-
-
 # ---------------------------------------------------------------- parsing
-
-
-def _normalise(title: str) -> str:
-    title = normalise(title).replace("&", " and ")
-    return " ".join(re.sub(r"[^a-z0-9]+", " ", title).split())
-
-
-@cache
-def _titles(with_aliases: bool, locale: str = DEFAULT_LOCALE) -> dict[str, int]:
-    index = {_normalise(s.title): s.number for s in sections(locale)}
-    if with_aliases:
-        index = {_normalise(a): s.number for s in sections(locale) for a in s.aliases} | index
-    return index
-
-
-_NUMBER_PREFIX = re.compile(r"^\s*(?:section\s*)?(\d{1,2})\s*[.):-]?\s+", re.I)
-
-
-def _section_number(text: str, *, marked: bool, locale: str = DEFAULT_LOCALE) -> int | None:
-    """Which section a heading text names. Marked headings (#, bold) may use aliases and be a little
-    off; a plain line must be an exact title, so ordinary body text is never taken for a heading."""
-    text = re.sub(r"[*_`]+", "", text).strip().rstrip(":").strip()
-    m = _NUMBER_PREFIX.match(text)
-    number = int(m.group(1)) if m else None
-    key = _normalise(text[m.end() :] if m else text)
-    index = _titles(marked, locale)
-    if key in index or not marked or not key:
-        return index.get(key)
-
-    def similarity(n: int) -> float:
-        return max(difflib.SequenceMatcher(None, key, k).ratio() for k, v in index.items() if v == n)
-
-    numbers = {s.number for s in sections()}
-    best = max(numbers, key=similarity)
-    if similarity(best) >= FUZZY_TITLE:
-        return best
-    if number in numbers and similarity(number) >= FUZZY_NUMBERED:
-        return number
-    return None
-
-
-_HEADING_LINE = re.compile(r"^\s{0,3}#{1,6}\s*(.+?)[\s#]*$")
-_BOLD_LINE = re.compile(r"^\s*(?:\d{1,2}\s*[.)]\s*)?(\*\*|__)(.+?)\1\s*:?\s*(.*)$")
-_PLAIN_LINE = re.compile(r"^\s*(?:\d{1,2}\s*[.)]\s*)?(.{3,80}?)\s*:?\s*$")
-
-
-def _header(line: str, locale: str = DEFAULT_LOCALE) -> tuple[int | None, str]:
-    """(section number, text after the title on the same line) if `line` is a section heading."""
-    if m := _HEADING_LINE.match(line):
-        return _section_number(m.group(1), marked=True, locale=locale), ""
-    if m := _BOLD_LINE.match(line):  # "**Title**", "1. **Title:** text..."
-        return _section_number(m.group(2), marked=True, locale=locale), m.group(3)
-    if m := _PLAIN_LINE.match(line):  # "Condition Overview", "1. Condition Overview:"
-        return _section_number(m.group(1), marked=False, locale=locale), ""
-    return None, ""
-
-
-class ParsedSection(BaseModel):
-    number: int
-    body: str
-
-
-def parse_sections(markdown: str, locale: str = DEFAULT_LOCALE) -> list[ParsedSection]:
-    """Split Markdown at lines that name a report section, in order of appearance (duplicates kept).
-    Text before the first recognised heading (chatter such as "Sure! Here is...") is dropped."""
-    found: list[tuple[int, list[str]]] = []
-    for line in markdown.splitlines():
-        number, inline = _header(line, locale)
-        if number is not None:
-            found.append((number, [inline] if inline else []))
-        elif found:
-            found[-1][1].append(line)
-    return [ParsedSection(number=n, body="\n".join(lines).strip()) for n, lines in found]
 
 
 # ---------------------------------------------------------------- prompt
 
 
-def build_messages(result: ClassificationResult, image_bytes: bytes | None = None,
-                   locale: str = DEFAULT_LOCALE) -> list[ChatCompletionMessageParam]:
-    """System and user messages. The rules go in both: Gemma folds the system text into the user turn
-    and small models weigh the last instructions most. The headings, their guides and the facts are in
-    the patient's language, and the model is told to write in it."""
-    rules = prompt_text("report_rules.md")
-    listing = "\n\n".join(
-        HEADING.format(number=s.number, title=s.title) + "\n" + s.guide for s in sections(locale)
-    )
-    writable = _writable()
-    user = Template(prompt_text("report_user.md")).substitute(
-        facts(result, locale),
-        rules=rules,
-        sections=listing,
-        language_name=LANGUAGE_NAMES.get(locale, LANGUAGE_NAMES[DEFAULT_LOCALE]),
-        first_title=sections(locale)[0].title,
-        last_written=str(writable[-1]),
-        image_note=prompt_text("report_image.md") + "\n" if image_bytes else "",
-    )
-    content: str | list[ChatCompletionContentPartParam] = user
-    if image_bytes:
-        content = [{"type": "text", "text": user}, image_part(image_bytes)]
-    return [
-        {"role": "system", "content": Template(prompt_text("report_system.md")).substitute(rules=rules)},
-        {"role": "user", "content": content},
-    ]
-
-
 # ---------------------------------------------------------------- the report
-
-
-class ReportSection(BaseModel):
-    """One section as shown. `body` includes the app's lead line (sections 2 and 4); `source` says who
-    wrote the rest: the AI writer, or the standard text."""
-
-    number: int
-    title: str
-    body: str
-    source: Source
-
-
-class Report(BaseModel):
-    """The nine sections, always complete and in order. `source`: "model" when the AI wrote every
-    writable section, "standard" when it wrote none, "mixed" otherwise. `note`: one line saying which
-    parts are the standard text; at the top of a report that was the standard one from the start, at
-    the end (`note_at_end`) of one streamed from the AI's text, where it is only known once every
-    section has been checked. `markdown` is the full text, `parts()` the same in display order."""
-
-    label: str
-    display_name: str
-    sections: list[ReportSection]
-    source: Literal["model", "standard", "mixed"]
-    note: str | None = None
-    note_at_end: bool = False
-    repairs: list[str] = []  # what was replaced or removed from the model's text, and why
-    model_id: str | None = None
-
-    def parts(self) -> list[str]:
-        """The Markdown in display order: the note when at the top, each section, the note when at the
-        end, the closing newline. Joined, `markdown`."""
-        parts = [_opening(s.number, s.title) + s.body for s in self.sections]
-        if self.note:
-            if self.note_at_end:
-                parts.append("\n\n" + self.note)
-            else:
-                parts.insert(0, self.note + "\n\n")
-        return parts + ["\n"]
-
-    @computed_field  # type: ignore[prop-decorator]
-    @property
-    def markdown(self) -> str:
-        return "".join(self.parts())
-
-
-def _opening(number: int, title: str) -> str:
-    """What comes before a section's body: its heading, after a blank line unless it is the first."""
-    return ("" if number == 1 else "\n\n") + HEADING.format(number=number, title=title) + "\n\n"
-
-
-def _lead(number: int, values: Mapping[str, str], locale: str) -> str | None:
-    """The app's line at the start of a section (the result in 2, the urgency in 4), or None."""
-    lead = locale_data("report/fixed.toml", locale)["leads"].get(str(number))
-    return Template(lead).substitute(values) if lead is not None else None
-
-
-def _fixed_body(number: int, values: Mapping[str, str], locale: str) -> str:
-    return Template(locale_data("report/fixed.toml", locale)["fixed"][str(number)]).substitute(values).strip()
-
-
-def _section(number: int, body: str, source: Source, values: Mapping[str, str], locale: str) -> ReportSection:
-    lead = _lead(number, values, locale)
-    title = sections(locale)[number - 1].title
-    return ReportSection(number=number, title=title, body=f"{lead}\n\n{body}" if lead else body, source=source)
-
-
-def _fallback_file(name: str, locale: str = DEFAULT_LOCALE) -> dict[int, str]:
-    return {p.number: p.body for p in parse_sections(locale_text(f"report/fallback/{name}.md", locale), locale)}
-
-
-def _standard_bodies(result: ClassificationResult, locale: str) -> dict[int, str]:
-    """The class's curated text, with the escalation / low-confidence paragraphs in front where they apply."""
-    bodies = _fallback_file(result.dx, locale)
-    for variant, applies in (("_low_confidence", result.uncertainty.low_confidence), ("_escalated", result.triage.escalated)):
-        if applies:
-            for n, extra in _fallback_file(variant, locale).items():
-                bodies[n] = extra + "\n\n" + bodies[n]
-    values = facts(result, locale)
-    return {n: Template(body).substitute(values) for n, body in bodies.items()}
-
-
-NoteKey = Literal["standard", "timeout", "error", "unusable"]
-_NOTE_FOR_FAILURE: dict[FailureKind, NoteKey] = {"unavailable": "standard", "timeout": "timeout", "error": "error", "empty": "unusable"}
-
-
-def _summarise(
-    result: ClassificationResult,
-    shown: list[ReportSection],
-    *,
-    note_when_standard: NoteKey,
-    note_at_end: bool,
-    repairs: list[str],
-    model_id: str | None,
-    locale: str,
-) -> Report:
-    """The report of these nine sections, with its overall source and note."""
-    replaced = [str(s.number) for s in shown if s.number in _writable() and s.source == "standard"]
-    notes = locale_data("report/fixed.toml", locale)["notes"]
-    if not replaced:
-        overall, note = "model", None
-    elif len(replaced) == len(_writable()):
-        overall, note = "standard", notes[note_when_standard]
-    else:
-        wording = notes["mixed_one" if len(replaced) == 1 else "mixed"]
-        overall, note = "mixed", Template(wording).substitute(numbers=fill("{n:list}", locale, n=replaced))
-    return Report(
-        label=result.label,
-        display_name=worded(result, locale).display_name,
-        sections=shown,
-        source=overall,
-        note=note,
-        note_at_end=note_at_end,
-        repairs=repairs,
-        model_id=model_id,
-    )
-
-
-def _require_lesion(result: ClassificationResult) -> None:
-    if result.status != "ok":
-        raise ValueError(f"no report for a result with status {result.status!r}")
-
-
-def standard_report(
-    result: ClassificationResult,
-    *,
-    repairs: list[str] | None = None,
-    model_id: str | None = None,
-    failure: FailureKind = "unavailable",
-    locale: str = DEFAULT_LOCALE,
-) -> Report:
-    """The curated report for the result's class, with a note at the top saying why the AI writer's
-    text is not in it (`failure`: it was not available, too slow, failed, or sent nothing)."""
-    _require_lesion(result)
-    values = facts(result, locale)
-    standard = _standard_bodies(result, locale)
-    shown = [
-        _section(s.number, _fixed_body(s.number, values, locale) if s.fixed else standard[s.number], "standard",
-                 values, locale)
-        for s in sections(locale)
-    ]
-    return _summarise(result, shown, note_when_standard=_NOTE_FOR_FAILURE[failure], note_at_end=False,
-                      repairs=repairs or [], model_id=model_id, locale=locale)
 
 
 def _demote_headings(text: str) -> str:
@@ -545,25 +285,6 @@ def validate_report(
 
 
 # ---------------------------------------------------------------- streaming API
-
-
-class ReportChunk(BaseModel):
-    """Checked report Markdown, in display order: append it to what is shown. All chunks, joined, are
-    the `ReportReady` report's markdown."""
-
-    type: Literal["chunk"] = "chunk"
-    text: str
-    sections: list[ReportSection] = []  # the sections this chunk completes, each already checked
-
-
-class ReportReady(BaseModel):
-    """The report whose markdown the chunks spelled out; always the last event."""
-
-    type: Literal["report"] = "report"
-    report: Report
-
-
-ReportEvent = ReportChunk | ReportReady
 
 
 def _whole(report: Report) -> Iterator[ReportEvent]:

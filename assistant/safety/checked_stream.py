@@ -22,7 +22,9 @@ from functools import cache
 from typing import Protocol
 
 from assistant.llm.client import ChatStream, LLMError
-from assistant.safety.output_checks import OutputContext, ViolationKind, check_answer, clean_markdown, find_hollow
+from assistant.safety.answer_checks import find_hollow
+from assistant.safety.output_checks import OutputContext, check_answer, clean_markdown
+from assistant.safety.violations import ViolationKind
 from assistant.text.prompts import prompt_text
 
 log = logging.getLogger(__name__)

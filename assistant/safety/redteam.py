@@ -33,9 +33,11 @@ from pydantic import BaseModel
 
 if TYPE_CHECKING:
     from assistant.conversation.orchestrator import Services
-from assistant.safety.guardrails import _SENTENCE_SPLIT, SEMANTIC_MIN_WORDS, Route, check_rules  # the same units
-from assistant.conversation.intents import CRISIS, PRIORITY, Intent, IntentRouter, lead
 from assistant.core.settings import PROJECT_ROOT
+from assistant.safety.input_rails import _SENTENCE_SPLIT, SEMANTIC_MIN_WORDS
+from assistant.safety.intents import CRISIS, PRIORITY, Intent, IntentRouter, lead
+from assistant.safety.rules import check_rules
+from assistant.safety.verdict import Route  # the same units
 
 CASES = PROJECT_ROOT / "tests" / "redteam" / "cases.jsonl"
 BLIND = PROJECT_ROOT / "tests" / "redteam" / "blind.jsonl"
@@ -165,12 +167,13 @@ def fit(dev: list[Case], photo: Path = PHOTO) -> tuple[dict[Intent, float], dict
     """Margins and the answer-relevance threshold from the dev cases. The relevance of a good answer is
     taken from the curated answer's first words (what the check sees) to the dev in-scope questions, in the
     question's language as the model is told to answer (e5 scores an answer in another language lower)."""
-    from assistant.safety.checked_stream import RELEVANCE_WORDS
-    from assistant.conversation.followup import FollowupContext, curated_answer
-    from assistant.safety.guardrails import fallback_note
-    from assistant.conversation.intents import Encoder, exemplars
-    from assistant.report.writer import standard_report
+    from assistant.conversation.context import FollowupContext
+    from assistant.conversation.curated import curated_answer
     from assistant.core.runtime import get_ensemble, intake_limits
+    from assistant.report.standard import standard_report
+    from assistant.safety.checked_stream import RELEVANCE_WORDS
+    from assistant.safety.intents import Encoder, exemplars
+    from assistant.safety.replies import fallback_note
     from tools.intake import load_image
 
     router = IntentRouter(Encoder(), exemplars(), {})
@@ -295,8 +298,8 @@ async def run_cases(cases: list[Case], services: "Services", photo: Path = PHOTO
     from assistant.conversation.events import Notice, TextFinished
     from assistant.conversation.followup import output_context
     from assistant.conversation.orchestrator import Attachment, Conversation, Turn
-    from assistant.text.locale import from_tags
     from assistant.safety.output_checks import check_answer, sentence_languages
+    from assistant.text.locale import from_tags
 
     image = photo.read_bytes()
     outcomes: list[Outcome] = []
@@ -342,11 +345,12 @@ class ReportAudit(BaseModel):
 async def audit_reports(photos: list[Path], services: "Services") -> list[ReportAudit]:
     """Write the report of each photo with the services' LLM and run every output check on the model's
     sections as shown (the standard text is the app's own)."""
-    from assistant.text.prompts import locale_data
-    from assistant.report.writer import instruction_texts, output_context, sections, stream_report
-    from assistant.safety.output_checks import check_output
-    from tools.intake import load_image
     from assistant.core.runtime import get_ensemble, intake_limits
+    from assistant.report.sections import sections
+    from assistant.report.writer import instruction_texts, output_context, stream_report
+    from assistant.safety.output_checks import check_output
+    from assistant.text.prompts import locale_data
+    from tools.intake import load_image
 
     ensemble = get_ensemble()
     audits = []

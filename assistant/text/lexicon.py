@@ -1,14 +1,15 @@
 """The one lexicon: how text is normalised, which language it is in, and the medicine names that no
-screening text may carry. Input routing (assistant/safety/guardrails.py, assistant/conversation/intents.py) and the output
+screening text may carry. Input routing (assistant/safety/rules.py, assistant/safety/intents.py) and the output
 checks (assistant/safety/output_checks.py) all read it from here, so a word added here counts everywhere.
 """
 
 from __future__ import annotations
 
 import re
-import tomllib
 import unicodedata
 from functools import cache
+
+import tomllib
 
 from assistant.text.locale import LOCALES, guess
 from assistant.text.prompts import PROMPTS_DIR
@@ -23,6 +24,10 @@ LANGUAGE_NAMES: dict[str, str] = {
     "pt": "Portuguese (português)",
 }
 
+
+
+# A word of normalised or folded text (lower case, no accents): the unit of the output checks.
+WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 
 
 def normalise(text: str) -> str:

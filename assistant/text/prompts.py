@@ -7,8 +7,9 @@ prompts/locales/<locale>/<name>. A locale that lacks a file reads the English on
 
 from __future__ import annotations
 
-import tomllib
 from functools import cache
+
+import tomllib
 
 from assistant.core.settings import PROJECT_ROOT
 from tools.text import DEFAULT_LOCALE, LOCALES_DIR

@@ -18,7 +18,7 @@ from assistant.edges.api import mount
 from assistant.llm.client import LLMClient, LLMConfig
 from assistant.conversation.orchestrator import Services
 from assistant.report.references import is_reference
-from assistant.report.writer import sections
+from assistant.report.sections import sections
 from assistant.core.settings import Settings
 from tests.assistant.factories import classification
 from tests.servers import free_port

@@ -6,9 +6,9 @@ import re
 import tomllib
 
 from assistant.text.prompts import LOCALE_TEXTS_DIR
-from assistant.report.writer import Report
+from assistant.report.model import Report
 from assistant.text.result import facts
-from assistant.safety.output_checks import find_forbidden
+from assistant.safety.forbidden import find_forbidden
 from tools.result import ClassificationResult
 
 SEED_TITLES = [

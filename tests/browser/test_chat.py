@@ -123,7 +123,7 @@ def test_photo_alone_gives_card_chart_and_report_then_answers_and_compares(page,
     assert page.locator(".js-plotly-plot .bars .point").count() == 7, "one bar per class"
     assert page.get_by_text(re.compile(r"Photo checked in \d+\.\d s")).count() == 1, "the tool step, with its timing"
     assert report_headings(page) == HEADINGS
-    report = page.locator(ASSISTANT).last.inner_text()
+    report = page.locator(f"{ASSISTANT}:has(h2)").last.inner_text()  # the PDF download comes after it
     assert report.startswith("Image 1: screening report") and STANDARD_NOTE.strip("*") in report
     screenshot(page, "03-result", at=USER)
     screenshot(page, "03a-heatmap", at=f"{ASSISTANT}:has-text('Where the model looked in image 1')")
@@ -205,6 +205,6 @@ def test_report_written_with_a_real_local_llm(page, chat_url_with_llm: str) -> N
     open_chat(page, chat_url_with_llm)
     send(page, file=LESION_1, timeout_s=420)
     assert report_headings(page) == HEADINGS
-    report = page.locator(ASSISTANT).last.inner_text()
+    report = page.locator(f"{ASSISTANT}:has(h2)").last.inner_text()  # the PDF download comes after it
     assert STANDARD_NOTE.strip("*") not in report, "the LLM server answered, so its text was used where valid"
     screenshot(page, "10-report-with-local-llm", at=f"{ASSISTANT}:has(h2)")

@@ -23,18 +23,19 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from assistant.conversation.orchestrator import Analysis, Attachment, Conversation, Services, Turn
 from assistant.core import metrics
+from assistant.core.logs import request_id
+from assistant.core.runtime import active_profile
+from assistant.core.settings import Settings, get_settings
 from assistant.edges.api import seed
 from assistant.edges.api.errors import ApiError, error_response
 from assistant.edges.api.limits import ClassifierQueue, RateLimiter, check_key
 from assistant.edges.api.status import StatusCache
-from assistant.text.locale import LocaleChoice, accept_language, chosen, from_tags
-from assistant.core.logs import request_id
-from assistant.conversation.orchestrator import Analysis, Attachment, Conversation, Services, Turn
+from assistant.report.model import Report, ReportChunk, ReportReady
 from assistant.report.pdf import analysis_pdf as report_pdf_bytes
-from assistant.report.writer import Report, ReportChunk, ReportReady, build_report, stream_report
-from assistant.core.runtime import active_profile
-from assistant.core.settings import Settings, get_settings
+from assistant.report.writer import build_report, stream_report
+from assistant.text.locale import LocaleChoice, accept_language, chosen, from_tags
 from assistant.text.result import worded
 from tools.intake import IntakeError
 from tools.postprocess import rebuilt

@@ -12,12 +12,10 @@ from pathlib import Path
 
 import chainlit as cl
 from babel import Locale
-from chainlit.input_widget import Select
 from chainlit.config import config as chainlit_config
+from chainlit.input_widget import Select
 from chainlit.utils import utc_now
 
-from assistant.core import metrics
-from assistant.edges.chat.charts import chart_content, probability_figure
 from assistant.conversation.events import (
     ChatEvent,
     Heatmap,
@@ -30,14 +28,16 @@ from assistant.conversation.events import (
     ToolFinished,
     ToolStarted,
 )
-from assistant.text.locale import CHAINLIT_TAGS, LOCALES, LocaleChoice, accept_language, from_tags
 from assistant.conversation.orchestrator import Attachment, Conversation, Services, Turn
+from assistant.core import metrics
 from assistant.core.logs import configure_logging
-from assistant.report.pdf import analysis_pdf
 from assistant.core.runtime import close_abandoned_generators
 from assistant.core.settings import get_settings
-from tools.text import t
+from assistant.report.pdf import analysis_pdf
+from assistant.text.charts import chart_content, probability_figure
 from assistant.text.faq import faqs
+from assistant.text.locale import CHAINLIT_TAGS, LOCALES, LocaleChoice, accept_language, from_tags
+from tools.text import t
 
 log = logging.getLogger("assistant.edges.chat.app")  # chainlit loads this file by path, not as a module
 settings = get_settings()

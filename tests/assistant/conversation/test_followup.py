@@ -12,19 +12,15 @@ from importlib.util import find_spec
 import pytest
 from pydantic import ValidationError
 
-from assistant.conversation.followup import (
-    HISTORY_CHARS,
-    FollowupAnswer,
-    FollowupContext,
-    answer,
-    build_messages,
-    curated_answer,
-)
-from assistant.safety.guardrails import Route
-from assistant.safety.output_checks import CHECKS, check_answer
-from assistant.safety.output_checks import find_forbidden
+from assistant.conversation.followup import answer, build_messages
+from assistant.conversation.curated import curated_answer
+from assistant.conversation.context import HISTORY_CHARS, FollowupAnswer, FollowupContext
+from assistant.safety.verdict import Route
+from assistant.safety.output_checks import check_answer
+from assistant.safety.violations import CHECKS
+from assistant.safety.forbidden import find_forbidden
 from assistant.llm.client import LLMClient, LLMConfig
-from assistant.report.writer import standard_report
+from assistant.report.standard import standard_report
 from assistant.text.result import facts, worded
 from tests.assistant.factories import classification
 from tests.assistant.safety.test_guardrails import IN_SCOPE

@@ -31,7 +31,7 @@ from assistant.conversation.events import (
 from assistant.llm.client import LLMClient, LLMConfig
 from assistant.conversation.orchestrator import Attachment, Conversation, Services, Turn
 from assistant.core.settings import PROJECT_ROOT, Settings
-from assistant.safety.output_checks import find_forbidden
+from assistant.safety.forbidden import find_forbidden
 from tests.assistant.checks import SEED_TITLES, STANDARD_NOTE, reply
 from tests.fault_llm_server import FaultLLMServer, Script
 from tests.servers import free_port
@@ -158,7 +158,7 @@ async def test_confident_basal_cell_carcinoma_is_high_urgency(services: Services
 
 
 async def test_probability_chart_figure_has_every_class(services: Services) -> None:
-    from assistant.edges.chat.charts import probability_figure
+    from assistant.text.charts import probability_figure
 
     chart = of(await turn(Conversation(services), "", ("a.jpg", LESION_A)), ProbabilityChart)[0]
     bar = probability_figure(chart).data[0]

@@ -12,7 +12,7 @@ from pypdf import PdfReader
 
 from assistant.edges import cli
 from assistant.report.references import is_reference
-from assistant.report.writer import sections
+from assistant.report.sections import sections
 from tests.assistant.factories import FixedEnsemble, classification
 from tests.servers import free_port
 

@@ -6,15 +6,11 @@ import re
 
 import pytest
 
-from assistant.report.writer import (
-    ReportWriter,
-    build_messages,
-    parse_sections,
-    sections,
-    standard_report,
-    validate_report,
-)
-from assistant.safety.output_checks import find_forbidden
+from assistant.report.writer import ReportWriter, validate_report
+from assistant.report.prompt import build_messages
+from assistant.report.standard import standard_report
+from assistant.report.sections import parse_sections, sections
+from assistant.safety.forbidden import find_forbidden
 from assistant.text.prompts import LOCALE_TEXTS_DIR, PROMPTS_DIR
 from assistant.text.result import facts
 from tests.assistant.checks import BODIES, SEED_TITLES, STANDARD_NOTE, UNUSABLE_NOTE, assert_complete, reply
@@ -285,7 +281,7 @@ def test_the_prompt_keeps_its_stable_part_first_for_the_servers_prefix_cache() -
     photo) come before the result, so a second report only evaluates the result's lines."""
     from os.path import commonprefix
 
-    from assistant.report.writer import build_messages
+    from assistant.report.prompt import build_messages
 
     a = build_messages(classification("melanoma", 0.62))[1]["content"]
     b = build_messages(classification("melanocytic_nevi", 0.81, runner_up="melanoma"))[1]["content"]

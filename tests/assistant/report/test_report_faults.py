@@ -10,8 +10,9 @@ import time
 import pytest
 
 from assistant.llm.client import LLMClient, LLMConfig, LLMError
-from assistant.report.writer import Report, ReportChunk, ReportReady, build_report, stream_report
-from assistant.safety.output_checks import find_forbidden
+from assistant.report.writer import build_report, stream_report
+from assistant.report.model import Report, ReportChunk, ReportReady
+from assistant.safety.forbidden import find_forbidden
 from tests.assistant.checks import ERROR_NOTE, STANDARD_NOTE, TIMEOUT_NOTE, UNUSABLE_NOTE, assert_complete, reply
 from tests.assistant.factories import classification
 from tests.fault_llm_server import FaultLLMServer, Script

@@ -8,7 +8,8 @@ from importlib.util import find_spec
 import pytest
 
 from assistant.llm.client import LLMClient, LLMConfig
-from assistant.report.writer import ReportChunk, ReportReady, stream_report
+from assistant.report.writer import stream_report
+from assistant.report.model import ReportChunk, ReportReady
 from tests.assistant.checks import assert_complete
 from tests.assistant.factories import classification
 

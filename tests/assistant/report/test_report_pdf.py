@@ -18,7 +18,9 @@ from pypdf.generic import DictionaryObject
 
 from assistant.text.locale import LOCALES
 from assistant.report.references import ALPHABET, is_reference, new_reference
-from assistant.report.writer import Report, ReportSection, sections, standard_report
+from assistant.report.standard import standard_report
+from assistant.report.model import Report, ReportSection
+from assistant.report.sections import sections
 from assistant.report.pdf import render_pdf
 from assistant.text.result import worded
 from tests.assistant.factories import classification

@@ -1,4 +1,4 @@
-"""assistant.safety.guardrails: message routing (tables of in-scope and unsafe messages), language detection,
+"""assistant.safety.rules: message routing (tables of in-scope and unsafe messages), language detection,
 the fixed replies and the output check. Pure unit tests: no LLM, no network."""
 
 from __future__ import annotations
@@ -7,16 +7,10 @@ import re
 
 import pytest
 
-from assistant.safety.guardrails import (
-    Route,
-    Verdict,
-    check_message,
-    check_rules,
-    detect_language,
-    fixed_reply,
-    normalise,
-    reply_text,
-)
+from assistant.safety.rules import check_rules, detect_language, normalise
+from assistant.safety.input_rails import check_message
+from assistant.safety.replies import fixed_reply, reply_text
+from assistant.safety.verdict import Route, Verdict
 from assistant.text.lexicon import LANGUAGES
 from assistant.safety.output_checks import check_answer
 from tools.text import render, term

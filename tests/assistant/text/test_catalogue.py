@@ -11,10 +11,11 @@ from typing import get_args
 import pytest
 
 from assistant.edges.api.routes import BROWSER_TEXTS
-from assistant.safety.guardrails import EMERGENCY_CATEGORIES, ReplyKind
+from assistant.safety.rules import EMERGENCY_CATEGORIES
+from assistant.safety.replies import ReplyKind
 from assistant.text.lexicon import LANGUAGES
 from assistant.llm.client import FailureKind
-from assistant.safety.output_checks import ViolationKind
+from assistant.safety.violations import ViolationKind
 from tools.catalogue import catalogue as classes
 from tools.intake import KINDS
 from tools.result import ClassificationResult

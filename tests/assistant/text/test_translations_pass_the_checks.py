@@ -6,11 +6,15 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.conversation.followup import FollowupContext, curated_answer
-from assistant.safety.guardrails import EMERGENCY_CATEGORIES, Route, Verdict, fixed_reply, reply_text
+from assistant.conversation.curated import curated_answer
+from assistant.conversation.context import FollowupContext
+from assistant.safety.rules import EMERGENCY_CATEGORIES
+from assistant.safety.replies import fixed_reply, reply_text
+from assistant.safety.verdict import Route, Verdict
 from assistant.text.locale import LOCALES
-from assistant.report.writer import standard_report
-from assistant.safety.output_checks import OutputContext, check_output, find_forbidden, find_language
+from assistant.report.standard import standard_report
+from assistant.safety.output_checks import OutputContext, check_output, find_language
+from assistant.safety.forbidden import find_forbidden
 from assistant.text.faq import faq_answer, faqs
 from tests.assistant.factories import classification
 from tools.catalogue import catalogue

@@ -1,58 +1,15 @@
-"""Input routing: the screening-only rules for every chat message, enforced in code, in two layers.
-
-Every chat message goes through `check_message` BEFORE any LLM sees it:
-1. deterministic rules (the tables below): fast and precise, with hypothetical / negated framing
-   ("what should I do if it keeps bleeding?") left to the answer engine;
-2. when the rules find nothing, the semantic layer (assistant/conversation/intents.py): the message's nearest
-   labelled exemplars decide emergency, self-harm, diagnosis demand, treatment or dose, rule override,
-   off-topic or in-scope. Without the sentence model the rules run alone.
-Emergencies, self-harm, requests for a diagnosis, a prescription or a dose, attempts to change the
-rules, and off-topic requests get a fixed reply (`fixed_reply`) written by the app, in the user's
-language where it matters most. Only IN_SCOPE messages reach the model; what it writes is checked by
-assistant/safety/output_checks.py, the one set of output checks.
-
-Public API:
-- `Route`, `Verdict`, `check_message(text) -> Verdict`: where a message goes, with an audit label and
-  the layer that decided.
-- `fixed_reply(verdict) -> str | None`: the app's text for every route but IN_SCOPE.
-- `reply_text(kind, language) -> str`, `fallback_note(language) -> str`: fixed texts by name (e.g.
-  "no_image") and the "only available in English" line, for the follow-up engine.
-Patterns are matched on `lexicon.normalise(text)`: lower case, accents removed, "ß" -> "ss".
-"""
+"""The deterministic input rules: tables of red-flag, crisis, decline and off-topic phrases in the six
+languages, fast and precise, with hypothetical or negated framing ("what should I do if it keeps
+bleeding?") left to the answer engine. `check_rules(text) -> Verdict`; assistant/safety/input_rails.py
+runs them first, then the semantic layer. Patterns are matched on `lexicon.normalise(text)`: lower case,
+accents removed, "ß" -> "ss"."""
 
 from __future__ import annotations
 
 import re
-from enum import StrEnum
-from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
-
+from assistant.safety.verdict import Route, Verdict
 from assistant.text.lexicon import DRUGS, detect_language, normalise
-from assistant.conversation.intents import CRISIS, Intent, IntentRouter, get_router
-from tools.text import DEFAULT_LOCALE, has, render, t, term
-
-
-class Route(StrEnum):
-    EMERGENCY = "emergency"  # a red flag: fixed escalation text, no LLM
-    SELF_HARM = "self_harm"  # fixed, kind crisis text, no LLM
-    DECLINE = "decline"  # diagnosis, prescription, dose, self-treatment, jailbreak: declined kindly
-    OFF_TOPIC = "off_topic"  # redirected kindly
-    IN_SCOPE = "in_scope"  # answered (model or curated)
-
-
-class Verdict(BaseModel):
-    """Where a message goes. `category` is a stable audit label: "bleeding", "rapid_change",
-    "severe_pain", "fever_rash", "breathing", "self_harm", "diagnosis", "prescription", "dose",
-    "self_treatment", "jailbreak", "off_topic", "skip_care" (IN_SCOPE: keep the appointment), or
-    "question" (IN_SCOPE). `language`: the reply language."""
-
-    model_config = ConfigDict(frozen=True)
-    route: Route
-    category: str
-    language: str
-    layer: Literal["rules", "semantic", "default"] = "default"  # which layer decided ("default": in scope)
-
 
 # ---------------------------------------------------------------- routing tables
 #
@@ -491,103 +448,6 @@ def check_rules(text: str) -> Verdict:
     return Verdict(route=Route.IN_SCOPE, category="question", language=language)
 
 
-# What each semantic intent means for the reply (route, audit category).
-_INTENT_ROUTES: dict[Intent, tuple[Route, str]] = {
-    Intent.EMERGENCY: (Route.EMERGENCY, "emergency"),
-    Intent.SELF_HARM: (Route.SELF_HARM, "self_harm"),
-    Intent.DIAGNOSIS: (Route.DECLINE, "diagnosis"),
-    Intent.TREATMENT: (Route.DECLINE, "prescription"),
-    Intent.OVERRIDE: (Route.DECLINE, "jailbreak"),
-    Intent.OFF_TOPIC: (Route.OFF_TOPIC, "off_topic"),
-}
-_SENTENCE_SPLIT = re.compile(r"(?<=[.!?;])\s+|\n+")
-SEMANTIC_MIN_WORDS = 3  # "hello", "ok thanks": too short for an embedding to mean anything
-_USE_LOADED = object()  # check_message's default: the process's router (intents.get_router())
-
-
-def check_message(text: str, router: IntentRouter | None | object = _USE_LOADED, *, locale: str | None = None) -> Verdict:
-    """Route one user message: the rules, then (when they let it through) the semantic layer.
-    `router=None` runs the rules alone. `locale`: the conversation's, the language of the reply (else the
-    message's own, as the rules guess it)."""
-    verdict = _route(text, router)
-    return verdict if locale is None else verdict.model_copy(update={"language": locale})
-
-
-def _route(text: str, router: IntentRouter | None | object) -> Verdict:
-    verdict = check_rules(text)
-    if verdict.route in (Route.EMERGENCY, Route.SELF_HARM):
-        return verdict
-    active = get_router() if router is _USE_LOADED else router
-    if not isinstance(active, IntentRouter) or len(text.split()) < SEMANTIC_MIN_WORDS:
-        return verdict
-    # A crisis may hide in one sentence of a longer message ("is this cancer? I already wrote goodbye
-    # letters"): each sentence gets the strict crisis check too, embedded in the same batch.
-    sentences = [p for p in _SENTENCE_SPLIT.split(text) if len(p.split()) >= SEMANTIC_MIN_WORDS]
-    scored = active.scores_many([text, *sentences] if len(sentences) > 1 else [text])
-    whole = active.decide(scored[0])
-    crisis = next((i for scores in scored if (i := active.second_look(scores))), None)
-    if verdict.layer == "rules":
-        # A rule decided (decline, redirect, keep your appointment): only a clear crisis outranks it.
-        intent = crisis
-    else:
-        intent = whole if whole in CRISIS else crisis or whole
-    if intent is None or intent is Intent.IN_SCOPE:
-        return verdict
-    route, category = _INTENT_ROUTES[intent]
-    return Verdict(route=route, category=category, language=verdict.language, layer="semantic")
-
-
 # ---------------------------------------------------------------- fixed replies
 
 
-# The fixed replies, worded by the catalogue's reply.<kind> in each locale.
-ReplyKind = Literal["emergency", "self_harm", "decline_diagnosis", "decline_prescription", "decline_jailbreak",
-                    "off_topic", "no_image", "keep_appointment", "after_escalation"]
-
-
-def fallback_note(language: str) -> str:
-    """The one line saying "this answer is only available in English", in `language` ("" for English)."""
-    return t("reply.english_only", language)
-
-
-def reply_text(kind: ReplyKind, language: str, **values: object) -> str:
-    """The fixed text `kind` in `language`, or in English after a one-line note in `language` when there
-    is no translation. `values` fill the text's placeholders ("no_image" needs `max_mb`, the upload limit)."""
-    message = term("reply", kind, **values)
-    if has(message.id, language):
-        return render(message, language)
-    note = fallback_note(language)
-    english = render(message)
-    return f"{note}\n\n{english}" if note else english
-
-
-def _emergency_reply(category: str, language: str) -> str:
-    lang = language if has("reply.emergency", language) else DEFAULT_LOCALE
-    lead = term("emergency_lead", category)
-    body = reply_text("emergency", lang)
-    return f"{render(lead, lang)}\n\n{body}" if has(lead.id, lang) else body
-
-
-_DECLINE_KIND: dict[str, ReplyKind] = {
-    "diagnosis": "decline_diagnosis",
-    "prescription": "decline_prescription",
-    "dose": "decline_prescription",
-    "self_treatment": "decline_prescription",
-    "jailbreak": "decline_jailbreak",
-}
-
-
-def fixed_reply(verdict: Verdict) -> str | None:
-    """The app's own reply for every route except IN_SCOPE (None). Emergency and self-harm texts are in
-    the verdict's language; the others may be English with a note in that language."""
-    match verdict.route:
-        case Route.IN_SCOPE:
-            return None
-        case Route.EMERGENCY:
-            return _emergency_reply(verdict.category, verdict.language)
-        case Route.SELF_HARM:
-            return reply_text("self_harm", verdict.language)
-        case Route.DECLINE:
-            return reply_text(_DECLINE_KIND.get(verdict.category, "decline_diagnosis"), verdict.language)
-        case Route.OFF_TOPIC:
-            return reply_text("off_topic", verdict.language)

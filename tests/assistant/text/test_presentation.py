@@ -7,8 +7,8 @@ import re
 from pathlib import Path
 
 from assistant.conversation.events import CardLabels
-from assistant.edges.chat.charts import probability_figure
-from assistant.edges.chat.presentation import probability_chart, result_card
+from assistant.text.charts import probability_figure
+from assistant.text.presentation import probability_chart, result_card
 from tests.assistant.factories import classification
 
 CARD_JSX = Path(__file__).resolve().parents[3] / "public" / "elements" / "ResultCard.jsx"

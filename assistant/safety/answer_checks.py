@@ -1,0 +1,138 @@
+"""Follow-up answers that are not answers: filler about "the answer", the question put back, too few
+words of their own (empty or tautological), and a class called by another class's name."""
+
+from __future__ import annotations
+
+import difflib
+import re
+
+from assistant.safety.forbidden import _sentence_spans
+from assistant.safety.violations import Violation
+from assistant.text.lexicon import WORD, fold
+from assistant.text.lexicon import words as word_list
+
+# Talk about the answer instead of an answer, in a small model's words under the follow-up prompt (whose
+# last line is "Answer the question above in English"): "The answer to the question above is:", "The answer
+# is: ...", "This answer is based on the rules of your previous question", "**English answer in English:**",
+# a "## Answer" heading.
+_LANGUAGE_NAMES = r"(?:english|spanish|french|german|italian|portuguese)"
+
+
+_FILLER = re.compile(
+    r"\b(?:the|this|my|an?)\s+answer\s+to\s+(?:the|your|this|that)\s+question\b"
+    r"|\b(?:the|this|my)\s+(?:final\s+|correct\s+)?answer\s+(?:is|would\s+be)\s*(?::|\"|'|yes\b|no\b|based\b|as\s+follows\b)"
+    r"|^\W*answer\s*(?::|\()|^\s*#{1,6}\s*answer\b"
+    rf"|\b{_LANGUAGE_NAMES}\s+answer\b|\banswer(?:ed)?\s+in\s+{_LANGUAGE_NAMES}\b"
+    r"|\b(?:based\s+on|according\s+to|following)\s+(?:the|your|these|my)\s+rules\b"
+    r"|\b(?:your|the|this)\s+(?:previous|last|above|earlier)\s+question\b|\bthe\s+question\s+(?:above|below)\b",
+    re.I | re.M,
+)
+
+
+# Words that carry no answer (prompts/lexicon/en.toml).
+_EMPTY_WORDS = word_list("empty")
+
+
+_SUFFIXES = ("ing", "ed", "es", "s", "ful", "ly")
+STEM_CHARS = 5  # "biopsy"/"biopsies", "melanoma"/"melanomas", "check"/"checking" meet at their first five letters
+EMPTY_WORDS = 2  # an answer with fewer content words than this is empty...
+HOLLOW_NEW_WORDS = 3  # ...and one with fewer than this many the question did not already have says nothing new
+ECHO_SHARE = 0.5  # a question in the answer that has this share of the question's content words puts it back
+ECHO_SIMILARITY = 0.8  # a sentence this similar to the question (word by word) is the question
+
+
+def _stem(word: str) -> str:
+    for suffix in _SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            word = word[: -len(suffix)]
+            break
+    return word[:STEM_CHARS]
+
+
+def _content(text: str) -> list[str]:
+    """The stems of the words of `text` that say something (not `_EMPTY_WORDS`, not numbers)."""
+    return [_stem(w) for w in WORD.findall(fold(text)) if w not in _EMPTY_WORDS and not w.isdigit() and len(w) > 1]
+
+
+def find_filler(text: str) -> list[Violation]:
+    return [Violation(kind="filler", text=text[m.start() : m.end()], start=m.start(), end=m.end())
+            for m in _FILLER.finditer(fold(text))]
+
+
+def find_echoed_question(text: str, question: str) -> list[Violation]:
+    """Sentences that put the question back: the question itself (ECHO_SIMILARITY), or a question that shares
+    ECHO_SHARE of its content words."""
+    asked, asked_words = set(_content(question)), WORD.findall(fold(question))
+    found = []
+    for s, e in _sentence_spans(text):
+        sentence = text[s:e]
+        words = WORD.findall(fold(sentence))
+        if not words:
+            continue
+        same = difflib.SequenceMatcher(None, words, asked_words).ratio() >= ECHO_SIMILARITY
+        shared = len(asked & set(_content(sentence)))
+        if same or (sentence.rstrip(" *_").endswith("?") and asked and shared >= ECHO_SHARE * len(asked)):
+            found.append(Violation(kind="echoed_question", text=sentence, start=s, end=e))
+    return found
+
+
+def find_hollow(text: str, question: str) -> list[Violation]:
+    """A whole answer that says nothing: fewer than EMPTY_WORDS content words ("empty"), or fewer than
+    HOLLOW_NEW_WORDS that the question did not already have ("tautology": "Yes, a biopsy is painful.")."""
+    content = _content(text)
+    if len(content) < EMPTY_WORDS:
+        return [Violation(kind="empty", text=text, start=0, end=len(text))]
+    if len(set(content) - set(_content(question))) < HOLLOW_NEW_WORDS:
+        return [Violation(kind="tautology", text=text, start=0, end=len(text))]
+    return []
+
+
+# The seven classes as an English text names them (accent-free, as after `fold`); "lentigo maligna" is a
+# melanoma, not a lentigo.
+_CLASS_NAMES = {
+    "melanoma": r"melanomas?",
+    "melanocytic_nevi": r"(?:melanocytic\s+)?n(?:a)?ev(?:us|i)|moles?|beauty\s+marks?",
+    "basal_cell_carcinoma": r"basal\s+cell\s+(?:carcinoma|cancer)s?|bccs?|rodent\s+ulcers?",
+    "actinic_keratoses": r"(?:actinic|solar)\s+kerato(?:sis|ses)|bowen'?s\s+disease|intraepithelial\s+carcinomas?",
+    "benign_keratosis-like_lesions": r"seborr?ho?eic\s+kerato(?:sis|ses)|benign\s+kerato(?:sis|ses)(?:-like\s+lesions?)?"
+    r"|(?:solar\s+)?lentig(?:o|ines)(?!\s+maligna)|(?:age|liver)\s+spots?|lichen[- ]planus[- ]like\s+kerato(?:sis|ses)",
+    "dermatofibroma": r"dermatofibromas?",
+    "vascular_lesions": r"vascular\s+lesions?|(?:cherry\s+)?h?a?emangiomas?|(?:cherry\s+)?angio(?:kerato)?mas?"
+    r"|pyogenic\s+granulomas?",
+}
+
+
+_CLASS_NAME = re.compile(
+    r"\b(?:" + "|".join(f"(?P<c{i}>{p})" for i, p in enumerate(_CLASS_NAMES.values())) + r")\b", re.I
+)
+
+
+_CLASS_OF_GROUP = {f"c{i}": label for i, label in enumerate(_CLASS_NAMES)}
+
+
+# What, between two class names, makes the second a name for the first: "Dermatofibroma (mole)", "X, also
+# called Y", "X is a (harmless) Y", "X is a type of Y", "X is the same as Y"; not "X is not a Y", "X is
+# rarer than Y".
+_NOT_A_NAME = r"(?:not|never|no|than|unlike|like|from|and|or|but|as|with|in|on|to|of|that|which)\b"
+
+
+_NAMING = re.compile(
+    r"\s*\(\s*(?:also\s+called\s+|i\.?e\.?,?\s+)?(?:an?\s+)?"
+    r"|,?\s+(?:also\s+(?:called|known\s+as)|known\s+as|aka|i\.?e\.?,?)\s+(?:an?\s+)?"
+    r"|\s+(?:is|are)\s+(?:just\s+|simply\s+|basically\s+|really\s+)?(?:the\s+same(?:\s+thing)?\s+as\s+|an?\s+|the\s+)?"
+    rf"(?:(?:kind|type|form|sort|variety)\s+of\s+)?(?:an?\s+)?(?:(?!{_NOT_A_NAME})[a-z-]+\s+){{0,2}}?",
+    re.I,
+)
+
+
+def find_wrong_class(text: str) -> list[Violation]:
+    """One of the seven classes called by another's name: "Dermatofibroma (mole)", "a basal cell carcinoma
+    is a melanoma"."""
+    found = []
+    folded = fold(text)
+    for s, e in _sentence_spans(folded):
+        names = list(_CLASS_NAME.finditer(folded, s, e))
+        for a, b in zip(names, names[1:]):
+            if _CLASS_OF_GROUP[a.lastgroup] != _CLASS_OF_GROUP[b.lastgroup] and _NAMING.fullmatch(folded, a.end(), b.start()):
+                found.append(Violation(kind="wrong_class", text=text[a.start() : b.end()], start=a.start(), end=b.end()))
+    return found

@@ -1,0 +1,59 @@
+"""The input rails: every chat message goes through `check_message` before any LLM sees it. First the
+deterministic rules (assistant/safety/rules.py), then, when they let it through, the semantic layer
+(assistant/safety/intents.py): a message's sentences by their nearest labelled exemplars. Without the
+sentence model the rules run alone."""
+
+from __future__ import annotations
+
+import re
+
+from assistant.safety.intents import CRISIS, Intent, IntentRouter, get_router
+from assistant.safety.rules import check_rules
+from assistant.safety.verdict import Route, Verdict
+
+# What each semantic intent means for the reply (route, audit category).
+_INTENT_ROUTES: dict[Intent, tuple[Route, str]] = {
+    Intent.EMERGENCY: (Route.EMERGENCY, "emergency"),
+    Intent.SELF_HARM: (Route.SELF_HARM, "self_harm"),
+    Intent.DIAGNOSIS: (Route.DECLINE, "diagnosis"),
+    Intent.TREATMENT: (Route.DECLINE, "prescription"),
+    Intent.OVERRIDE: (Route.DECLINE, "jailbreak"),
+    Intent.OFF_TOPIC: (Route.OFF_TOPIC, "off_topic"),
+}
+
+
+_SENTENCE_SPLIT = re.compile(r"(?<=[.!?;])\s+|\n+")
+SEMANTIC_MIN_WORDS = 3  # "hello", "ok thanks": too short for an embedding to mean anything
+_USE_LOADED = object()  # check_message's default: the process's router (intents.get_router())
+
+
+def check_message(text: str, router: IntentRouter | None | object = _USE_LOADED, *, locale: str | None = None) -> Verdict:
+    """Route one user message: the rules, then (when they let it through) the semantic layer.
+    `router=None` runs the rules alone. `locale`: the conversation's, the language of the reply (else the
+    message's own, as the rules guess it)."""
+    verdict = _route(text, router)
+    return verdict if locale is None else verdict.model_copy(update={"language": locale})
+
+
+def _route(text: str, router: IntentRouter | None | object) -> Verdict:
+    verdict = check_rules(text)
+    if verdict.route in (Route.EMERGENCY, Route.SELF_HARM):
+        return verdict
+    active = get_router() if router is _USE_LOADED else router
+    if not isinstance(active, IntentRouter) or len(text.split()) < SEMANTIC_MIN_WORDS:
+        return verdict
+    # A crisis may hide in one sentence of a longer message ("is this cancer? I already wrote goodbye
+    # letters"): each sentence gets the strict crisis check too, embedded in the same batch.
+    sentences = [p for p in _SENTENCE_SPLIT.split(text) if len(p.split()) >= SEMANTIC_MIN_WORDS]
+    scored = active.scores_many([text, *sentences] if len(sentences) > 1 else [text])
+    whole = active.decide(scored[0])
+    crisis = next((i for scores in scored if (i := active.second_look(scores))), None)
+    if verdict.layer == "rules":
+        # A rule decided (decline, redirect, keep your appointment): only a clear crisis outranks it.
+        intent = crisis
+    else:
+        intent = whole if whole in CRISIS else crisis or whole
+    if intent is None or intent is Intent.IN_SCOPE:
+        return verdict
+    route, category = _INTENT_ROUTES[intent]
+    return Verdict(route=route, category=category, language=verdict.language, layer="semantic")
