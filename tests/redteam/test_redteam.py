@@ -12,20 +12,15 @@ from importlib.util import find_spec
 
 import pytest
 
-from assistant.safety import redteam
+from assistant.core.settings import PROJECT_ROOT
 from assistant.llm.client import LLMClient, LLMConfig
-from assistant.core.settings import PROJECT_ROOT, Settings
+from assistant.safety import redteam
 from tests.assistant.conversation.test_orchestrator import make_services
 from tests.servers import free_port
 from tools.classifier import Ensemble
-from tools.manifest import resolve_profile
 
 FLOORS = redteam.TARGETS  # the targets, met on the test split (README "Safety")
 
-
-@pytest.fixture(scope="module")
-def ensemble() -> Ensemble:
-    return Ensemble.load(resolve_profile(PROJECT_ROOT / "weights"), "cpu")
 
 
 LANGUAGES = {"en", "es", "fr", "de", "it", "pt"}

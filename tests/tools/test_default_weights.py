@@ -9,7 +9,6 @@ from PIL import Image
 
 from assistant.core.settings import PROJECT_ROOT
 from tests.tools.conftest import ASSETS, run_cli
-from tools.classifier import Ensemble
 from tools.intake import load_image, load_image_file
 from tools.manifest import read_manifest, resolve_profile
 from tools.training.nonskin import generated, skimage_samples
@@ -27,10 +26,6 @@ RECORDED = {
     "ISIC_0025771.jpg": "df",
 }
 
-
-@pytest.fixture(scope="module")
-def ensemble() -> Ensemble:
-    return Ensemble.load(resolve_profile(WEIGHTS), "cpu")
 
 
 def test_manifest_default_profile_is_the_shipped_pair():

@@ -9,20 +9,14 @@ import pytest
 from PIL import Image
 from skimage.filters import threshold_otsu
 
-from assistant.core.settings import PROJECT_ROOT
 from tests.tools.conftest import ASSETS, run_cli
 from tools.catalogue import catalogue
 from tools.classifier import Ensemble
 from tools.intake import load_image_file
-from tools.manifest import resolve_profile
 from tools.saliency import colourise, ensemble_cam, heatmap_png
 
 PHOTOS = sorted(ASSETS.glob("ISIC_*.jpg"))
 
-
-@pytest.fixture(scope="module")
-def ensemble() -> Ensemble:
-    return Ensemble.load(resolve_profile(PROJECT_ROOT / "weights"), "cpu")
 
 
 def lesion_mask(image: Image.Image) -> np.ndarray:

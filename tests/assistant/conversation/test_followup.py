@@ -6,21 +6,21 @@ through the real client; one short test uses a real llama.cpp server (tests/serv
 
 from __future__ import annotations
 
-import time
+import asyncio
 from importlib.util import find_spec
 
 import pytest
 from pydantic import ValidationError
 
-from assistant.conversation.followup import answer, build_messages
-from assistant.conversation.curated import curated_answer
 from assistant.conversation.context import HISTORY_CHARS, FollowupAnswer, FollowupContext
-from assistant.safety.verdict import Route
-from assistant.safety.output_checks import check_answer
-from assistant.safety.violations import CHECKS
-from assistant.safety.forbidden import find_forbidden
+from assistant.conversation.curated import curated_answer
+from assistant.conversation.followup import answer, build_messages
 from assistant.llm.client import LLMClient, LLMConfig
 from assistant.report.standard import standard_report
+from assistant.safety.forbidden import find_forbidden
+from assistant.safety.output_checks import check_answer
+from assistant.safety.verdict import Route
+from assistant.safety.violations import CHECKS
 from assistant.text.result import facts, worded
 from tests.assistant.factories import classification
 from tests.assistant.safety.test_guardrails import IN_SCOPE
@@ -285,11 +285,14 @@ async def test_unsafe_text_never_reaches_the_screen(
 async def test_the_model_is_stopped_at_the_first_unsafe_sentence(context: FollowupContext, fault_llm: FaultLLMServer) -> None:
     tail = " It is fine." * 40  # 480 characters more, at 24 a chunk every 0.1 s: 2 s if read to the end
     url = fault_llm.add(Script(reply="You have melanoma." + tail, chunk_delay_s=0.1))
-    start = time.monotonic()
     async with llm(url) as client:
         chunks, final = await run("Should I be worried?", context, client)
-    assert time.monotonic() - start < 1.5
     assert final.source == "curated" and "It is fine" not in "".join(chunks)
+    for _ in range(40):  # the server sees the close at its next write (a chunk every 0.1 s)
+        if fault_llm.closed(url):
+            break
+        await asyncio.sleep(0.05)
+    assert fault_llm.closed(url) == 1, "the model's stream was closed, not read to its end"
 
 
 async def test_model_html_is_cleaned(context: FollowupContext, fault_llm: FaultLLMServer) -> None:
@@ -310,10 +313,8 @@ async def test_length_cut_is_noted(context: FollowupContext, fault_llm: FaultLLM
 
 
 async def test_unreachable_llm_gives_curated_answer(context: FollowupContext) -> None:
-    start = time.monotonic()
     async with llm(f"http://127.0.0.1:{free_port()}/v1") as client:
         chunks, final = await run("What does 62% mean?", context, client)
-    assert time.monotonic() - start < 5
     assert (final.source, final.note) == ("curated", NOTE_LLM_FAILED["unavailable"]) and "62%" in final.text
     assert "could not be reached" in final.text.splitlines()[0]
 
@@ -333,16 +334,14 @@ async def test_unreachable_llm_gives_curated_answer(context: FollowupContext) ->
 )
 async def test_llm_faults_give_curated_answer(script: Script, note: str, context: FollowupContext, fault_llm: FaultLLMServer) -> None:
     url = fault_llm.add(script)
-    start = time.monotonic()
     async with llm(url) as client:
         _, final = await run("Why is it urgent?", context, client)
-    assert time.monotonic() - start < FAST["total_timeout_s"] + 2
     assert (final.source, final.note) == ("curated", note)
     assert MELANOMA.triage.reason in final.text
 
 
 async def test_an_interruption_after_checked_sentences_keeps_them(context: FollowupContext, fault_llm: FaultLLMServer) -> None:
-    url = fault_llm.add(Script(reply=GOOD_REPLY, chunk_chars=10, stall_after_chunks=10, stall_s=4))
+    url = fault_llm.add(Script(reply=GOOD_REPLY, chunk_chars=10, stall_after_chunks=10, stall_s=30))
     async with llm(url) as client:
         chunks, final = await run("Why is it urgent?", context, client)
     first = "The 62% is how closely your photo matches melanoma among the seven types the tool knows."

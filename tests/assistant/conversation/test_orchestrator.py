@@ -28,9 +28,9 @@ from assistant.conversation.events import (
     ToolFinished,
     ToolStarted,
 )
-from assistant.llm.client import LLMClient, LLMConfig
 from assistant.conversation.orchestrator import Attachment, Conversation, Services, Turn
 from assistant.core.settings import PROJECT_ROOT, Settings
+from assistant.llm.client import LLMClient, LLMConfig
 from assistant.safety.forbidden import find_forbidden
 from tests.assistant.checks import SEED_TITLES, STANDARD_NOTE, reply
 from tests.fault_llm_server import FaultLLMServer, Script
@@ -58,11 +58,6 @@ def _jpeg(array) -> bytes:
 
 ASTRONAUT = _jpeg(skimage_data.astronaut())  # a portrait, not a skin spot: the OOD gate refuses it
 
-
-@pytest.fixture(scope="module")
-def ensemble() -> Ensemble:
-    """The shipped default ensemble (ham10k-lite-v1), loaded once for the module."""
-    return Ensemble.load(resolve_profile(PROJECT_ROOT / "weights"), "cpu")
 
 
 @pytest.fixture(scope="module")
