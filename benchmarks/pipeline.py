@@ -176,7 +176,7 @@ async def end_to_end(ensemble, base_url: str) -> list[dict]:
     """Two photos in one conversation (the second shows the server's prefix cache at work)."""
     import httpx
 
-    from assistant.conversation.events import ResultCard, TextDelta, TextStarted
+    from assistant.core.events import ResultCard, TextDelta, TextStarted
     from assistant.llm.client import LLMClient, LLMConfig
     from assistant.conversation.orchestrator import Attachment, Conversation, Services, Turn
     from assistant.core.runtime import intake_limits

@@ -27,7 +27,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from assistant.safety import redteam  # noqa: E402
+from assistant.edges import redteam  # noqa: E402
 from assistant.conversation.followup import output_context  # noqa: E402
 from assistant.safety.output_checks import check_answer  # noqa: E402
 from tests.servers import ham10k_server, llama_server, smollm2_gguf  # noqa: E402

@@ -64,7 +64,7 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def messages(limit: int | None) -> list[str]:
-    from assistant.safety.redteam import load_cases
+    from assistant.edges.redteam import load_cases
 
     texts = [c.text for c in load_cases() if c.text]
     return texts[:limit] if limit else texts

@@ -24,15 +24,14 @@ import uuid
 from collections import deque
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
 
 from langchain_core.tools import BaseTool
 from PIL import Image
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict
 
 from assistant.conversation import followup
 from assistant.conversation.context import FollowupAnswer, FollowupContext
-from assistant.conversation.events import (
+from assistant.core.events import (
     ChatEvent,
     Notice,
     TextDelta,
@@ -45,8 +44,7 @@ from assistant.core import metrics
 from assistant.core.runtime import get_ensemble, intake_limits
 from assistant.core.settings import Settings, get_settings
 from assistant.llm.client import LLMClient, LLMConfig
-from assistant.report.model import Report, ReportChunk
-from assistant.report.references import new_reference
+from assistant.report.model import Analysis, Report, ReportChunk
 from assistant.report.writer import stream_report
 from assistant.safety.intents import get_router, router_status
 from assistant.text.faq import faq_answer
@@ -57,7 +55,7 @@ from tools.classifier import Ensemble
 from tools.intake import CheckedImage, IntakeError
 from tools.lesion_tool import TOOL_NAME, make_heatmap_tool, make_lesion_tool
 from tools.result import ClassificationResult
-from tools.text import DEFAULT_LOCALE, render, t
+from tools.text import render, t
 
 log = logging.getLogger(__name__)
 
@@ -73,20 +71,6 @@ class Turn(BaseModel):
     text: str = ""
     attachments: list[Attachment] = []
     locale: str | None = None  # the patient's explicit choice from now on (a chat setting, the API's field)
-
-
-class Analysis(BaseModel):
-    """One photo the classifier looked at; `report` is None when it was not a skin spot. A skin spot's
-    photo (as sent) and heat-map (PNG) are kept beside it, as bytes, for its PDF (assistant/report/pdf.py)
-    and the clinic: at most `chat_max_images` per conversation. `reference` names it on paper."""
-
-    result: ClassificationResult
-    report: Report | None = None
-    photo: bytes | None = None
-    heatmap_png: bytes | None = None
-    reference: str = Field(default_factory=new_reference)
-    created: datetime = Field(default_factory=lambda: datetime.now(timezone.utc))
-    locale: str = DEFAULT_LOCALE  # the report's language
 
 
 @dataclass(frozen=True)

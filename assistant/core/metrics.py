@@ -9,7 +9,7 @@ from __future__ import annotations
 from prometheus_client import CONTENT_TYPE_LATEST as CONTENT_TYPE  # noqa: N811
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
-from assistant.conversation.events import ResultCard, TextFinished
+from assistant.core.events import ResultCard, TextFinished
 from tools.result import ClassificationResult
 
 REGISTRY = CollectorRegistry(auto_describe=True)

@@ -6,6 +6,7 @@ LM_STUDIO_ENDPOINT, LM_STUDIO_MODEL, LOG_LEVEL) keep working unchanged.
 
 from __future__ import annotations
 
+import os
 from functools import cache
 from pathlib import Path
 from typing import Annotated, Literal
@@ -21,6 +22,11 @@ _PACKAGE_DIR = Path(__file__).resolve().parents[1]  # assistant/
 # as package data in assistant/resources/ (pyproject's [tool.setuptools.package-data]).
 PROJECT_ROOT = _PACKAGE_DIR / "resources" if (_PACKAGE_DIR / "resources").is_dir() else _PACKAGE_DIR.parent
 APP_FILE = _PACKAGE_DIR / "edges" / "chat" / "app.py"  # what `ham10k serve` hands to `chainlit run`
+
+
+def _xdg(variable: str, fallback: str) -> Path:
+    base = os.environ.get(variable) or str(Path.home() / fallback)
+    return Path(base) / "ham10k-assistant"
 
 
 class Settings(BaseSettings):
@@ -99,10 +105,29 @@ class Settings(BaseSettings):
                                  "running; more get 503 with Retry-After.")
     status_check_s: float = Field(30.0, gt=0, description="How often /health and /ready refresh their cached LLM check.")
 
+    # Clinic hand-off and the case database (assistant/clinic/)
+    clinic_handoff: bool = Field(False, description="'on': after a report, offer to send it to the clinic with "
+                                 "the patient's consent, and store the case.")
+    data_dir: Path = Field(default_factory=lambda: _xdg("XDG_DATA_HOME", ".local/share"),
+                           description="The app's data folder: the default case database lives here.")
+    database_url: str | None = Field(None, description="SQLAlchemy URL of the case database, e.g. "
+                                     "postgresql+psycopg://user@host/db for several replicas. Unset: a SQLite file "
+                                     "in DATA_DIR.")
+    case_retention_days: int = Field(30, ge=1, description="Cases older than this are erased with their images.")
+    staff_api_keys: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="Comma-separated staff keys for /api/v1/cases and the /staff page; never "
+        "the patients' API_KEYS. Empty: no staff access at all.")
+    staff_session_minutes: int = Field(60, ge=1, description="How long a /staff login lasts.")
+    staff_locale: str = Field("en", description="The language of the labels on the /staff page.")
+
     log_level: str = "INFO"
     files_dir: Path | None = Field(None, description="Where Chainlit keeps the uploads of live chat sessions. Unset: a "
                                    "private temporary folder per process, so replicas never share (or delete) one.")
     log_format: Literal["text", "json"] = Field("text", description="'json': one JSON object per log line.")
+
+    @property
+    def case_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'cases.sqlite3'}"
 
     @property
     def max_image_mb(self) -> int:
@@ -116,7 +141,7 @@ class Settings(BaseSettings):
             return [o.strip().rstrip("/") for o in value.split(",") if o.strip()]
         return value
 
-    @field_validator("api_keys", mode="before")
+    @field_validator("api_keys", "staff_api_keys", mode="before")
     @classmethod
     def _split_keys(cls, value: object) -> object:
         if isinstance(value, str):

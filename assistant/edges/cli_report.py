@@ -95,8 +95,9 @@ def cmd_redteam(args: argparse.Namespace) -> int:
     import dataclasses
 
     from assistant.conversation.orchestrator import Services
+    from assistant.edges import redteam
     from assistant.llm.client import LLMClient, LLMConfig
-    from assistant.safety import intents, redteam
+    from assistant.safety import intents
     from assistant.text.prompts import PROMPTS_DIR, prompt_data
 
     cases = redteam.load_cases(args.cases or redteam.CASE_FILES)

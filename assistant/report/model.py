@@ -1,11 +1,17 @@
 """What a report is: nine `ReportSection`s in a `Report` (who wrote each, the note on standard parts,
-the repairs), and the events a streamed report yields (`ReportChunk`, then one `ReportReady`)."""
+the repairs), the events a streamed report yields (`ReportChunk`, then one `ReportReady`), and an
+`Analysis`: one photo the classifier looked at, with its report, photo and heat-map, as kept for its PDF."""
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from typing import Literal
 
-from pydantic import BaseModel, computed_field
+from pydantic import BaseModel, Field, computed_field
+
+from assistant.report.references import new_reference
+from tools.result import ClassificationResult
+from tools.text import DEFAULT_LOCALE
 
 HEADING = "## {number}. {title}"
 Source = Literal["model", "standard"]
@@ -76,3 +82,17 @@ class ReportReady(BaseModel):
 
 
 ReportEvent = ReportChunk | ReportReady
+
+
+class Analysis(BaseModel):
+    """One photo the classifier looked at; `report` is None when it was not a skin spot. A skin spot's
+    photo (as sent) and heat-map (PNG) are kept beside it, as bytes, for its PDF (assistant/report/pdf.py)
+    and the clinic: at most `chat_max_images` per conversation. `reference` names it on paper."""
+
+    result: ClassificationResult
+    report: Report | None = None
+    photo: bytes | None = None
+    heatmap_png: bytes | None = None
+    reference: str = Field(default_factory=new_reference)
+    created: datetime = Field(default_factory=lambda: datetime.now(timezone.utc))
+    locale: str = DEFAULT_LOCALE  # the report's language

@@ -24,20 +24,16 @@ from datetime import datetime
 from functools import cache
 from importlib import metadata
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from markdown_it import MarkdownIt
 from PIL import Image
 
-from assistant.report.model import Report
+from assistant.report.model import Analysis, Report
 from assistant.text.result import worded
 from tools.catalogue import catalogue
 from tools.intake import IntakeError, IntakeLimits, load_image
 from tools.result import ClassificationResult
 from tools.text import fill, t, term
-
-if TYPE_CHECKING:
-    from assistant.conversation.orchestrator import Analysis
 
 log = logging.getLogger(__name__)
 

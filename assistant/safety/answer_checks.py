@@ -8,25 +8,14 @@ import re
 
 from assistant.safety.forbidden import _sentence_spans
 from assistant.safety.violations import Violation
-from assistant.text.lexicon import WORD, fold
+from assistant.text.lexicon import WORD, fold, pattern_table, patterns
 from assistant.text.lexicon import words as word_list
 
 # Talk about the answer instead of an answer, in a small model's words under the follow-up prompt (whose
 # last line is "Answer the question above in English"): "The answer to the question above is:", "The answer
 # is: ...", "This answer is based on the rules of your previous question", "**English answer in English:**",
-# a "## Answer" heading.
-_LANGUAGE_NAMES = r"(?:english|spanish|french|german|italian|portuguese)"
-
-
-_FILLER = re.compile(
-    r"\b(?:the|this|my|an?)\s+answer\s+to\s+(?:the|your|this|that)\s+question\b"
-    r"|\b(?:the|this|my)\s+(?:final\s+|correct\s+)?answer\s+(?:is|would\s+be)\s*(?::|\"|'|yes\b|no\b|based\b|as\s+follows\b)"
-    r"|^\W*answer\s*(?::|\()|^\s*#{1,6}\s*answer\b"
-    rf"|\b{_LANGUAGE_NAMES}\s+answer\b|\banswer(?:ed)?\s+in\s+{_LANGUAGE_NAMES}\b"
-    r"|\b(?:based\s+on|according\s+to|following)\s+(?:the|your|these|my)\s+rules\b"
-    r"|\b(?:your|the|this)\s+(?:previous|last|above|earlier)\s+question\b|\bthe\s+question\s+(?:above|below)\b",
-    re.I | re.M,
-)
+# a "## Answer" heading. The words are data (prompts/lexicon/en.toml).
+_FILLER = re.compile(patterns("filler"), re.I | re.M)
 
 
 # Words that carry no answer (prompts/lexicon/en.toml).
@@ -87,42 +76,17 @@ def find_hollow(text: str, question: str) -> list[Violation]:
     return []
 
 
-# The seven classes as an English text names them (accent-free, as after `fold`); "lentigo maligna" is a
-# melanoma, not a lentigo.
-_CLASS_NAMES = {
-    "melanoma": r"melanomas?",
-    "melanocytic_nevi": r"(?:melanocytic\s+)?n(?:a)?ev(?:us|i)|moles?|beauty\s+marks?",
-    "basal_cell_carcinoma": r"basal\s+cell\s+(?:carcinoma|cancer)s?|bccs?|rodent\s+ulcers?",
-    "actinic_keratoses": r"(?:actinic|solar)\s+kerato(?:sis|ses)|bowen'?s\s+disease|intraepithelial\s+carcinomas?",
-    "benign_keratosis-like_lesions": r"seborr?ho?eic\s+kerato(?:sis|ses)|benign\s+kerato(?:sis|ses)(?:-like\s+lesions?)?"
-    r"|(?:solar\s+)?lentig(?:o|ines)(?!\s+maligna)|(?:age|liver)\s+spots?|lichen[- ]planus[- ]like\s+kerato(?:sis|ses)",
-    "dermatofibroma": r"dermatofibromas?",
-    "vascular_lesions": r"vascular\s+lesions?|(?:cherry\s+)?h?a?emangiomas?|(?:cherry\s+)?angio(?:kerato)?mas?"
-    r"|pyogenic\s+granulomas?",
-}
-
-
+# The seven classes as an English text names them (accent-free, as after `fold`; prompts/lexicon/en.toml
+# `[class_names]`); "lentigo maligna" is a melanoma, not a lentigo.
+_CLASS_NAMES = pattern_table("class_names")
 _CLASS_NAME = re.compile(
     r"\b(?:" + "|".join(f"(?P<c{i}>{p})" for i, p in enumerate(_CLASS_NAMES.values())) + r")\b", re.I
 )
-
-
 _CLASS_OF_GROUP = {f"c{i}": label for i, label in enumerate(_CLASS_NAMES)}
-
-
 # What, between two class names, makes the second a name for the first: "Dermatofibroma (mole)", "X, also
 # called Y", "X is a (harmless) Y", "X is a type of Y", "X is the same as Y"; not "X is not a Y", "X is
 # rarer than Y".
-_NOT_A_NAME = r"(?:not|never|no|than|unlike|like|from|and|or|but|as|with|in|on|to|of|that|which)\b"
-
-
-_NAMING = re.compile(
-    r"\s*\(\s*(?:also\s+called\s+|i\.?e\.?,?\s+)?(?:an?\s+)?"
-    r"|,?\s+(?:also\s+(?:called|known\s+as)|known\s+as|aka|i\.?e\.?,?)\s+(?:an?\s+)?"
-    r"|\s+(?:is|are)\s+(?:just\s+|simply\s+|basically\s+|really\s+)?(?:the\s+same(?:\s+thing)?\s+as\s+|an?\s+|the\s+)?"
-    rf"(?:(?:kind|type|form|sort|variety)\s+of\s+)?(?:an?\s+)?(?:(?!{_NOT_A_NAME})[a-z-]+\s+){{0,2}}?",
-    re.I,
-)
+_NAMING = re.compile(patterns("naming"), re.I)
 
 
 def find_wrong_class(text: str) -> list[Violation]:

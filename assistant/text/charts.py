@@ -8,10 +8,10 @@ import textwrap
 
 import plotly.graph_objects as go
 
-from assistant.conversation.events import ProbabilityChart
+from assistant.core.events import ProbabilityChart
 
 # Muted clinical colours; the same hues as the result card's urgency badges (public/elements/ResultCard.jsx).
-TIER_COLOURS = {"urgent": "#c2410c", "high": "#d97706", "moderate": "#ca8a04", "low": "#0f766e"}
+TIER_COLOURS = {"urgent": "#c2410c", "high": "#b45309", "moderate": "#854d0e", "low": "#0f766e"}
 # The chart's own Plotly config, sent with the figure: no mode bar (in the widget's shadow DOM it is drawn
 # unstyled over the top label, and there is nothing to zoom), and a chart that follows its panel's width.
 FIGURE_CONFIG = {"displayModeBar": False, "responsive": True, "staticPlot": False}

@@ -1,7 +1,10 @@
-"""The one lexicon: how text is normalised, which language it is in, and the medicine names that no
-screening text may carry. Input routing (assistant/safety/rules.py, assistant/safety/intents.py) and the output
-checks (assistant/safety/output_checks.py) all read it from here, so a word added here counts everywhere.
-"""
+"""The one lexicon: how text is normalised, which language it is in, the medicine names that no
+screening text may carry, and the word patterns of the safety checks and the follow-up topics. Input routing
+(assistant/safety/rules.py, assistant/safety/intents.py), the output checks (assistant/safety/forbidden.py,
+assistant/safety/answer_checks.py) and assistant/conversation/topics.py all read it from here, so a word added
+here counts everywhere. The patterns' words live in prompts/lexicon/<language>.toml, one file per language;
+prompts/lexicon/common.toml holds what no one language owns: the input rules' table, the templates that
+join the languages' words into one pattern, numbers and units, and the cognates several languages share."""
 
 from __future__ import annotations
 
@@ -93,5 +96,68 @@ def fold(text: str) -> str:
 @cache
 def words(name: str, language: str = "en") -> frozenset[str]:
     """A word list from prompts/lexicon/<language>.toml, folded as the checks fold text."""
-    path = PROMPTS_DIR / "lexicon" / f"{language}.toml"
-    return frozenset(fold(w) for w in tomllib.loads(path.read_text(encoding="utf-8"))[name].split())
+    return frozenset(fold(w) for w in _lexicon_file(language)[name].split())
+
+
+# ---------------------------------------------------------------- word patterns (prompts/lexicon/*.toml)
+#
+# In a language's file, `[patterns]` maps a name to that language's alternatives (a string, or a list of
+# strings joined with "|"). `patterns(name)` joins every file's alternatives for the name, common.toml's first,
+# then the languages in common.toml's `order`; a name in common.toml's `[templates]` is that template instead.
+# `${name}` inside a pattern is replaced by `patterns(name)` (`${drug_names}`: the DRUGS above, escaped).
+_REFERENCE = re.compile(r"\$\{(\w+)\}")
+
+
+@cache
+def _lexicon_file(name: str) -> dict:
+    return tomllib.loads((PROMPTS_DIR / "lexicon" / f"{name}.toml").read_text(encoding="utf-8"))
+
+
+def _files() -> tuple[str, ...]:
+    """common.toml, then the languages in the order their alternatives are joined."""
+    return ("common", *_lexicon_file("common")["order"])
+
+
+def _joined(value: str | list[str]) -> str:
+    return value if isinstance(value, str) else "|".join(value)
+
+
+def _expand(pattern: str) -> str:
+    return _REFERENCE.sub(lambda m: patterns(m.group(1)), pattern)
+
+
+@cache
+def patterns(name: str) -> str:
+    """One pattern: every file's alternatives for `name` joined with "|" (or common.toml's template), with
+    `${...}` references expanded. KeyError when no file has the name."""
+    if name == "drug_names":
+        return "|".join(re.escape(d) for d in DRUGS)
+    template = _lexicon_file("common").get("templates", {}).get(name)
+    if template is not None:
+        return _expand(_joined(template))
+    found = [_joined(t[name]) for f in _files() if name in (t := _lexicon_file(f).get("patterns", {}))]
+    if not found:
+        raise KeyError(f"no lexicon pattern {name!r}")
+    return _expand("|".join(found))
+
+
+@cache
+def patterns_each(name: str) -> tuple[str, ...]:
+    """One pattern per file that has `name` (common.toml's first, then the languages in order)."""
+    return tuple(_expand(_joined(t[name])) for f in _files() if name in (t := _lexicon_file(f).get("patterns", {})))
+
+
+@cache
+def pattern_table(name: str) -> dict[str, str]:
+    """A table of patterns by key (`[name]` in the files): per key, every file's alternatives joined with "|",
+    keys in the order the languages first give them (the order matters: topics are listed in it)."""
+    keys = dict.fromkeys(k for f in (*_files()[1:], "common") for k in _lexicon_file(f).get(name, {}))
+    return {key: _expand("|".join(_joined(t[key]) for f in _files() if key in (t := _lexicon_file(f).get(name, {}))))
+            for key in keys}
+
+
+def input_rules() -> list[dict]:
+    """The input rules in the order they are tried (common.toml's `[[rules]]`): route, category, guarded, and
+    either `each` (one rule per pattern of `patterns_each(name)`, name by name) or `all` (one rule whose
+    patterns must all match)."""
+    return list(_lexicon_file("common")["rules"])

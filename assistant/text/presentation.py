@@ -5,7 +5,14 @@ from __future__ import annotations
 
 import base64
 
-from assistant.conversation.events import CardLabels, ChartBar, Heatmap, ProbabilityChart, ResultCard
+from assistant.core.events import (
+    CardLabels,
+    ChartBar,
+    ChartTableLabels,
+    Heatmap,
+    ProbabilityChart,
+    ResultCard,
+)
 from assistant.text.result import worded
 from tools.catalogue import catalogue
 from tools.result import ClassificationResult
@@ -39,15 +46,18 @@ def result_card(number: int, result: ClassificationResult, locale: str = DEFAULT
             why=t("card.why", locale, reason=result.triage.reason),
             footer=t("card.footer", locale),
         ),
+        lang=locale,
     )
 
 
 def heatmap(number: int, result: ClassificationResult, png: bytes, locale: str = DEFAULT_LOCALE) -> Heatmap:
+    display_name = worded(result, locale).display_name
     return Heatmap(
         image_number=number,
         heading=t("chat.heatmap_heading", locale, number=number),
-        caption=t("chat.heatmap_caption", locale, display_name=worded(result, locale).display_name),
+        caption=t("chat.heatmap_caption", locale, display_name=display_name),
         png_base64=base64.b64encode(png).decode("ascii"),
+        alt=t("chat.heatmap_alt", locale, number=number, display_name=display_name),
     )
 
 
@@ -59,11 +69,17 @@ def probability_chart(number: int, result: ClassificationResult, locale: str = D
                  tier=cat.by_label(label).tier, top=label == result.label)
         for label, p in sorted(result.probabilities.items(), key=lambda kv: -kv[1])
     ]
+    top, second = bars[0], bars[1]
     return ProbabilityChart(
         image_number=number,
         heading=t("chat.chart_heading", locale, number=number),
         title=t("chat.chart_title", locale, number=number),
         bars=bars,
+        summary=t("chart.summary", locale, top_name=top.label, top_value=top.value, second_name=second.label,
+                  second_value=second.value),
+        table=ChartTableLabels(toggle=t("chart.table_toggle", locale), column_kind=t("chart.column_kind", locale),
+                               column_match=t("chart.column_match", locale)),
+        lang=locale,
     )
 
 

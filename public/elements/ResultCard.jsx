@@ -1,10 +1,12 @@
-// The headline of one screening result (props: assistant/conversation/events.py ResultCard). Every word comes in the
+// The headline of one screening result (props: assistant/core/events.py ResultCard). Every word comes in the
 // props, rendered by the text package (props.labels: the card's own words). Inline styles on the theme's
 // CSS variables: Chainlit's Tailwind build only has the classes its own UI uses.
+// White on each badge colour is at least 4.5:1 (WCAG 1.4.3) in either theme; the urgency is also in the
+// badge's words ("Urgency: Urgent"), never in the colour alone.
 const TIERS = {
   urgent: { colour: "#c2410c", tint: "rgba(194, 65, 12, 0.10)" },
-  high: { colour: "#d97706", tint: "rgba(217, 119, 6, 0.11)" },
-  moderate: { colour: "#ca8a04", tint: "rgba(202, 138, 4, 0.12)" },
+  high: { colour: "#b45309", tint: "rgba(180, 83, 9, 0.11)" },
+  moderate: { colour: "#854d0e", tint: "rgba(133, 77, 14, 0.12)" },
   low: { colour: "#0f766e", tint: "rgba(15, 118, 110, 0.09)" },
 };
 
@@ -17,6 +19,7 @@ export default function ResultCard() {
     <div
       className="ham-result-card"
       data-tier={props.tier}
+      lang={props.lang}
       style={{
         border: "1px solid hsl(var(--border))",
         borderRadius: 14,
@@ -31,9 +34,9 @@ export default function ResultCard() {
           {props.labels.eyebrow}
         </div>
         <div style={{ ...headline, marginTop: 2 }}>
-          <div className="ham-result-name" style={{ fontSize: 22, fontWeight: 650, lineHeight: 1.25 }}>
+          <h3 className="ham-result-name" style={{ fontSize: 22, fontWeight: 650, lineHeight: 1.25, margin: 0 }}>
             {props.display_name}
-          </div>
+          </h3>
           <div style={{ fontSize: 14, color: muted }}>
             <span style={{ fontSize: 18, fontWeight: 650, color: "hsl(var(--foreground))" }}>
               {props.labels.percent}

@@ -14,7 +14,7 @@ import pytest
 
 from assistant.core.settings import PROJECT_ROOT
 from assistant.llm.client import LLMClient, LLMConfig
-from assistant.safety import redteam
+from assistant.edges import redteam
 from tests.assistant.conversation.test_orchestrator import make_services
 from tests.servers import free_port
 from tools.classifier import Ensemble

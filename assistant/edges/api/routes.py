@@ -29,6 +29,7 @@ from assistant.core.logs import request_id
 from assistant.core.runtime import active_profile
 from assistant.core.settings import Settings, get_settings
 from assistant.edges.api import seed
+from assistant.edges.api.cases import mount_clinic
 from assistant.edges.api.errors import ApiError, error_response
 from assistant.edges.api.limits import ClassifierQueue, RateLimiter, check_key
 from assistant.edges.api.status import StatusCache
@@ -71,7 +72,7 @@ class ConversationStore:
 
     def _evict(self) -> None:
         now = time.monotonic()
-        for key in [k for k, (_, t) in self._items.items() if now - t > self.idle_s]:
+        for key in [k for k, (_, seen) in self._items.items() if now - seen > self.idle_s]:
             del self._items[key]
 
     def add(self, conversation: Conversation) -> str:
@@ -427,6 +428,7 @@ def mount(app: FastAPI, get_services: Callable[[], Services | None], store: Conv
     router, api = build_router(get_services, store or ConversationStore())
     before = len(app.router.routes)
     app.include_router(router)
+    api.clinic = mount_clinic(app, api)  # the hand-off, staff routes and /staff page (assistant/edges/api/cases.py)
     new = app.router.routes[before:]
     del app.router.routes[before:]
     app.router.routes[:0] = new

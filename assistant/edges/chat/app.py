@@ -16,7 +16,9 @@ from chainlit.config import config as chainlit_config
 from chainlit.input_widget import Select
 from chainlit.utils import utc_now
 
-from assistant.conversation.events import (
+from assistant.conversation.orchestrator import Attachment, Conversation, Services, Turn
+from assistant.core import metrics
+from assistant.core.events import (
     ChatEvent,
     Heatmap,
     Notice,
@@ -28,11 +30,10 @@ from assistant.conversation.events import (
     ToolFinished,
     ToolStarted,
 )
-from assistant.conversation.orchestrator import Attachment, Conversation, Services, Turn
-from assistant.core import metrics
 from assistant.core.logs import configure_logging
 from assistant.core.runtime import close_abandoned_generators
 from assistant.core.settings import get_settings
+from assistant.edges.chat import handoff as clinic_handoff
 from assistant.report.pdf import analysis_pdf
 from assistant.text.charts import chart_content, probability_figure
 from assistant.text.faq import faqs
@@ -192,13 +193,14 @@ class ChainlitView:
                 card = cl.CustomElement(name="ResultCard", props=event.model_dump(), display="inline")
                 await cl.Message(content=event.heading, elements=[card]).send()
             case Heatmap():
-                picture = cl.Image(name=f"heatmap-{event.image_number}.png", content=base64.b64decode(event.png_base64),
+                picture = cl.Image(name=event.alt or f"heatmap-{event.image_number}.png", content=base64.b64decode(event.png_base64),
                                    display="inline", size="medium")
                 await cl.Message(content=f"{event.heading}\n\n{event.caption}", elements=[picture]).send()
             case ProbabilityChart():
                 chart = cl.Plotly(name=event.title, figure=probability_figure(event), display="inline", size="large")
                 chart.content = chart_content(chart.content)
-                await cl.Message(content=event.heading, elements=[chart]).send()
+                table = cl.CustomElement(name="ChartTable", props=event.model_dump(), display="inline")  # text alternative
+                await cl.Message(content=event.heading, elements=[chart, table]).send()
             case TextStarted():
                 self.messages[event.message_id] = cl.Message(content="")
             case TextDelta():
@@ -208,6 +210,8 @@ class ChainlitView:
                 await self.messages.pop(event.message_id).send()  # ends the stream
                 if event.image_number is not None:
                     await self.offer_pdf(event.image_number)
+                    if self.conversation is not None:
+                        await clinic_handoff.offer(self.conversation, event.image_number)
             case Notice():
                 await cl.Message(content=event.markdown).send()
 
@@ -232,8 +236,10 @@ def _mount_api() -> None:
     from chainlit.server import app as server_app
 
     from assistant.edges.api import mount
+    from assistant.edges.chat.widget import mount_widget_script
 
-    mount(server_app, lambda: _services)
+    clinic_handoff.use(mount(server_app, lambda: _services).clinic)  # the chat's hand-off shares the API's store
+    mount_widget_script(server_app)  # the widget's script carries public/ham10k.js (accessibility)
 
 
 _mount_api()

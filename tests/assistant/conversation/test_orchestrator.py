@@ -17,7 +17,7 @@ from PIL import Image
 from skimage import data as skimage_data
 
 from assistant.conversation import orchestrator
-from assistant.conversation.events import (
+from assistant.core.events import (
     Heatmap,
     Notice,
     ProbabilityChart,

@@ -16,12 +16,12 @@ from PIL import Image
 from pypdf import PdfReader
 from pypdf.generic import DictionaryObject
 
-from assistant.text.locale import LOCALES
-from assistant.report.references import ALPHABET, is_reference, new_reference
-from assistant.report.standard import standard_report
 from assistant.report.model import Report, ReportSection
-from assistant.report.sections import sections
 from assistant.report.pdf import render_pdf
+from assistant.report.references import ALPHABET, is_reference, new_reference
+from assistant.report.sections import sections
+from assistant.report.standard import standard_report
+from assistant.text.locale import LOCALES
 from assistant.text.result import worded
 from tests.assistant.factories import classification
 from tools.catalogue import catalogue
@@ -185,6 +185,17 @@ def test_every_picture_has_alternative_text(pdfs: dict[str, Pdf]) -> None:
                     t("chat.heatmap_caption", "en", display_name=result.display_name)]
 
 
+@pytest.mark.parametrize("locale", LOCALES)
+def test_every_picture_has_alternative_text_in_the_reports_language(pdfs: dict[str, Pdf], locale: str) -> None:
+    """Issue 23 (WCAG 2.1 AA): in each locale, as many /Figure elements as pictures, each with its /Alt in
+    the locale's words, in a document whose /Lang is that locale."""
+    pdf, result = pdfs[locale], worded(RESULT, locale)
+    figures = pdf.tags("/Figure")
+    assert pdf.root["/Lang"] == locale and len(figures) == pdf.image_count() == 2
+    assert [str(f["/Alt"]) for f in figures] == [t("pdf.photo_alt", locale, number=1),
+                                                 t("chat.heatmap_caption", locale, display_name=result.display_name)]
+
+
 def test_without_a_heatmap_or_photo_it_still_writes_the_report() -> None:
     no_heatmap = make(heatmap=b"")
     assert no_heatmap.image_count() == len(no_heatmap.tags("/Figure")) == 1
@@ -256,11 +267,11 @@ class StandIn:
 
 
 async def test_each_analysed_photo_keeps_its_bytes_heatmap_reference_and_language() -> None:
-    from assistant.conversation.events import TextFinished
+    from assistant.conversation.orchestrator import Attachment, Conversation, Services, Turn
+    from assistant.core.events import TextFinished
+    from assistant.core.settings import Settings
     from assistant.llm.client import LLMClient, LLMConfig
     from assistant.text.locale import chosen
-    from assistant.conversation.orchestrator import Attachment, Conversation, Services, Turn
-    from assistant.core.settings import Settings
     from tests.servers import free_port
 
     refused = RESULT.model_copy(update={"status": "not_a_lesion"})

@@ -284,7 +284,7 @@ def test_the_beginning_of_an_answer_is_not_judged_whole() -> None:
 def test_the_curated_answers_and_standard_reports_pass_the_new_checks() -> None:
     from assistant.conversation.curated import curated_answer
     from assistant.conversation.context import FollowupContext
-    from assistant.safety.redteam import CASES
+    from assistant.edges.redteam import CASES
     from assistant.report.standard import standard_report
     from tests.assistant.factories import classification
 

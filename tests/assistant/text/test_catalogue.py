@@ -10,12 +10,14 @@ from typing import get_args
 
 import pytest
 
+from assistant.clinic.handoff import Refusal
 from assistant.edges.api.routes import BROWSER_TEXTS
-from assistant.safety.rules import EMERGENCY_CATEGORIES
-from assistant.safety.replies import ReplyKind
-from assistant.text.lexicon import LANGUAGES
+from assistant.edges.api.staff_page import STAFF_LABELS
 from assistant.llm.client import FailureKind
+from assistant.safety.replies import ReplyKind
+from assistant.safety.rules import EMERGENCY_CATEGORIES
 from assistant.safety.violations import ViolationKind
+from assistant.text.lexicon import LANGUAGES
 from tools.catalogue import catalogue as classes
 from tools.intake import KINDS
 from tools.result import ClassificationResult
@@ -28,6 +30,8 @@ WORDING_CALLS = {"t", "msg"}  # t(id, ...) words a message now, msg(id, ...) han
 FAMILIES = {
     "file_kind": KINDS,
     "browser": BROWSER_TEXTS,
+    "clinic.refused": get_args(Refusal),
+    "clinic.staff": STAFF_LABELS,
     "check_reason": get_args(ViolationKind),
     "llm_failed": get_args(FailureKind),
     "reply": get_args(ReplyKind),

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from assistant.conversation.events import CardLabels
+from assistant.core.events import CardLabels
 from assistant.text.charts import probability_figure
 from assistant.text.presentation import probability_chart, result_card
 from tests.assistant.factories import classification

@@ -55,6 +55,7 @@ class ResultCard(BaseModel):
     low_confidence: bool
     caution: str = ""  # when the probabilities raised the urgency above the closest match's usual level
     labels: CardLabels
+    lang: str = "en"  # the locale its words are in (the card's `lang` attribute, for screen readers)
 
 
 class ChartBar(BaseModel):
@@ -65,12 +66,23 @@ class ChartBar(BaseModel):
     top: bool
 
 
+class ChartTableLabels(BaseModel):
+    """The words of the chart's table: its toggle and its column headers."""
+
+    toggle: str
+    column_kind: str
+    column_match: str
+
+
 class ProbabilityChart(BaseModel):
     kind: Literal["probability_chart"] = "probability_chart"
     image_number: int
     heading: str
     title: str
     bars: list[ChartBar]  # all seven classes, most likely first
+    summary: str = ""  # the chart in one or two sentences, for those who cannot see it
+    table: ChartTableLabels | None = None  # the seven shares as a table (public/elements/ChartTable.jsx)
+    lang: str = "en"
 
 
 class Heatmap(BaseModel):
@@ -81,6 +93,7 @@ class Heatmap(BaseModel):
     heading: str
     caption: str  # what it shows and what it does not, in one plain sentence
     png_base64: str
+    alt: str = ""  # the picture's text alternative
 
 
 class TextStarted(BaseModel):

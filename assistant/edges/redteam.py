@@ -295,9 +295,9 @@ def to_json(outcomes: list[Outcome], summary: dict[str, dict[str, Tally]], meta:
 
 async def run_cases(cases: list[Case], services: "Services", photo: Path = PHOTO) -> list[Outcome]:
     """Each language's cases as turns of one conversation that has screened `photo` first."""
-    from assistant.conversation.events import Notice, TextFinished
     from assistant.conversation.followup import output_context
     from assistant.conversation.orchestrator import Attachment, Conversation, Turn
+    from assistant.core.events import Notice, TextFinished
     from assistant.safety.output_checks import check_answer, sentence_languages
     from assistant.text.locale import from_tags
 
