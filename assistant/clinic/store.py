@@ -24,18 +24,23 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 _MIGRATING = threading.Lock()  # Alembic's context is process-global: one migration at a time per process
 
 
-class CaseDraft(BaseModel):
-    """A case as the hand-off makes it, before it has an id."""
+class CaseFields(BaseModel):
+    """What every view of a case carries: the photo's reference, the result in brief and the contact."""
 
-    model_config = ConfigDict(frozen=True)
     reference: str
-    idempotency_key: str | None
     urgency: str
     top_class: str
     locale: str
     name: str
     contact: str
     contact_kind: str
+
+
+class CaseDraft(CaseFields):
+    """A case as the hand-off makes it, before it has an id."""
+
+    model_config = ConfigDict(frozen=True)
+    idempotency_key: str | None
     message: str | None
     analysis: dict
     conversation: list | None

@@ -20,7 +20,7 @@ from pydantic import BaseModel, Field, ValidationError
 from assistant.clinic.handoff import Accepted, HandoffRequest, decide, idempotency_key, same_contact
 from assistant.clinic.models import STATUSES, Case
 from assistant.clinic.retention import Retention
-from assistant.clinic.store import CaseDraft, CaseStore
+from assistant.clinic.store import CaseDraft, CaseFields, CaseStore
 from assistant.core.settings import Settings
 from assistant.edges.api.errors import ApiError
 from assistant.edges.api.limits import presented_key
@@ -86,17 +86,10 @@ def staff_actor_for_key(key: str | None, settings: Settings) -> str:
 # ------------------------------------------------------------ shapes
 
 
-class CaseSummary(BaseModel):
+class CaseSummary(CaseFields):
     id: str
-    reference: str
     created_at: datetime
     status: str
-    urgency: str
-    top_class: str
-    locale: str
-    name: str
-    contact: str
-    contact_kind: str
 
 
 class CaseDetail(CaseSummary):
