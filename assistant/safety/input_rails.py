@@ -10,6 +10,7 @@ import re
 from assistant.safety.intents import CRISIS, Intent, IntentRouter, get_router
 from assistant.safety.rules import check_rules
 from assistant.safety.verdict import Route, Verdict
+from assistant.text.lexicon import without
 
 # What each semantic intent means for the reply (route, audit category).
 _INTENT_ROUTES: dict[Intent, tuple[Route, str]] = {
@@ -40,6 +41,8 @@ def _route(text: str, router: IntentRouter | None | object) -> Verdict:
     if verdict.route in (Route.EMERGENCY, Route.SELF_HARM):
         return verdict
     active = get_router() if router is _USE_LOADED else router
+    # "Estou só a matar tempo": an idiom's crisis word must not pull the sentence towards a crisis.
+    text = without("harmless_idiom", text)
     if not isinstance(active, IntentRouter) or len(text.split()) < SEMANTIC_MIN_WORDS:
         return verdict
     # A crisis may hide in one sentence of a longer message ("is this cancer? I already wrote goodbye

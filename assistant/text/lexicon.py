@@ -33,14 +33,37 @@ LANGUAGE_NAMES: dict[str, str] = {
 WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 
 
+_SPELLINGS = {"ß": "ss", "’": "'", "‘": "'", "´": "'"}  # folded alike however they are typed
+
+
 def normalise(text: str) -> str:
     """Lower case without accents ("fièvre" -> "fievre", "Größe" -> "grosse"), straight apostrophes,
     single spaces: people type with and without accents, and the patterns are written once, in ASCII."""
-    text = text.replace("ß", "ss").replace("’", "'").replace("‘", "'").replace("´", "'")
+    text = "".join(_SPELLINGS.get(c, c) for c in text)
     text = unicodedata.normalize("NFKD", text.lower())
     text = "".join(c for c in text if not unicodedata.combining(c))
     return re.sub(r"\s+", " ", text).strip()
 
+
+
+def _fold_char(c: str) -> str:
+    return "".join(x for x in unicodedata.normalize("NFKD", _SPELLINGS.get(c, c).lower()) if not unicodedata.combining(x))
+
+
+def without(name: str, text: str) -> str:
+    """`text` as written, minus the spans that pattern `name` matches on its folded form ("Estou só a matar
+    tempo" -> "Estou só a"): the patterns are written for folded text, the sentence model reads text as
+    written, so each folded character remembers the written one it came from."""
+    folded, source = [], []
+    for i, c in enumerate(text):
+        for x in _fold_char(c):
+            folded.append(x)
+            source.append(i)
+    drop: set[int] = set()
+    for m in re.finditer(patterns(name), "".join(folded)):
+        if m.end() > m.start():
+            drop.update(range(source[m.start()], source[m.end() - 1] + 1))
+    return " ".join("".join(c for i, c in enumerate(text) if i not in drop).split()) if drop else text
 
 def detect_language(text: str) -> str:
     """The message's language among en, es, fr, de, it, pt (lingua, assistant/text/locale.py); "en" when it

@@ -1,11 +1,12 @@
-"""Records what the lexicon's regular expressions decide, so that moving the lexicon's words from Python into
-prompts/lexicon/*.toml can be shown to change nothing (tests/assistant/safety/test_lexicon_data.py).
+"""Records what the lexicon's regular expressions decide (tests/assistant/safety/test_lexicon_data.py pins it).
 
-`python -m tests.assistant.safety.lexicon_snapshot` rewrites lexicon_snapshot.json: the texts (red-team
-cases, intent exemplars, the prompts' and catalogues' texts, the strings of the safety tests), what
-`check_rules`, `find_forbidden`, `find_filler`, `find_wrong_class` and `topics` make of each, and the
-source of every compiled pattern of the four modules. Written once, before the move; never rewrite it to
-make the test pass."""
+`python -m tests.assistant.safety.lexicon_snapshot` prints every decision that a lexicon change alters, then
+rewrites lexicon_snapshot.json: the texts (red-team cases, intent exemplars, the prompts' and catalogues' texts,
+the strings of the safety tests), what `check_rules`, `find_forbidden`, `find_filler`, `find_wrong_class` and
+`topics` make of each, and the source of every compiled pattern of the four modules. Rewrite it only for a
+deliberate change to prompts/lexicon/, after reading the printed changes (they belong in the commit message);
+never to make the test pass. First written before the lexicon moved from Python into data, to show the move
+changed nothing."""
 
 from __future__ import annotations
 
@@ -89,6 +90,14 @@ def rules_table() -> list[list]:
     return [[str(route.value), cat, [p.pattern for p in pats], guarded] for route, cat, pats, guarded in _COMPILED]
 
 
+def changes(snapshot: dict) -> list[str]:
+    """What the new snapshot decides differently from the one on disk, one line per text and check."""
+    old = json.loads(SNAPSHOT.read_text(encoding="utf-8")) if SNAPSHOT.exists() else {"outputs": {}}
+    return [f"{check}: {was.get(check)} -> {now.get(check)} | {text[:100]!r}"
+            for text, now in snapshot["outputs"].items() if text in old["outputs"]
+            for was in [old["outputs"][text]] for check in sorted({*was, *now}) if was.get(check) != now.get(check)]
+
+
 def main() -> None:
     texts = collect_texts()
     snapshot = {"patterns": compiled_patterns(), "rules": rules_table(),
@@ -96,6 +105,7 @@ def main() -> None:
     from assistant.safety.rules import EMERGENCY_CATEGORIES
 
     snapshot["emergency_categories"] = list(EMERGENCY_CATEGORIES)
+    print(*changes(snapshot), sep="\n")
     SNAPSHOT.write_text(json.dumps(snapshot, ensure_ascii=False, separators=(",", ":"), sort_keys=True) + "\n", encoding="utf-8")
     print(len(texts), "texts,", len(snapshot["patterns"]), "patterns,", len(snapshot["rules"]), "rules")
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 from contextlib import aclosing
 
-from assistant.safety.checked_stream import AnswerChecker, CheckedStream
 from assistant.llm.client import LLMClient, LLMConfig, LLMError
+from assistant.safety.checked_stream import AnswerChecker, CheckedStream
 from assistant.safety.output_checks import OutputContext
 from tests.fault_llm_server import FaultLLMServer, Script
 

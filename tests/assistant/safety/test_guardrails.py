@@ -7,12 +7,12 @@ import re
 
 import pytest
 
-from assistant.safety.rules import check_rules, detect_language, normalise
 from assistant.safety.input_rails import check_message
+from assistant.safety.output_checks import check_answer
 from assistant.safety.replies import fixed_reply, reply_text
+from assistant.safety.rules import check_rules, detect_language, normalise
 from assistant.safety.verdict import Route, Verdict
 from assistant.text.lexicon import LANGUAGES
-from assistant.safety.output_checks import check_answer
 from tools.text import render, term
 
 # Benign questions that MUST be answered, never refused or escalated (false positives are failures).
@@ -109,7 +109,7 @@ ROUTED = [
 @pytest.mark.parametrize("message", IN_SCOPE)
 def test_benign_questions_are_in_scope(message: str) -> None:
     verdict = check_rules(message)
-    assert (verdict.route, verdict.category) == (Route.IN_SCOPE, "question"), verdict
+    assert verdict.route is Route.IN_SCOPE and verdict.category in ("question", "past_bleed"), verdict
     assert fixed_reply(verdict) is None
 
 

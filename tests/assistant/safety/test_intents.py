@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.safety import intents
-from assistant.conversation.followup import answer, min_relevance
 from assistant.conversation.context import FollowupAnswer, FollowupContext
-from assistant.safety.rules import check_rules
-from assistant.safety.input_rails import check_message
-from assistant.safety.verdict import Route
+from assistant.conversation.followup import answer, min_relevance
 from assistant.report.standard import standard_report
+from assistant.safety import intents
+from assistant.safety.input_rails import check_message
+from assistant.safety.rules import check_rules
+from assistant.safety.verdict import Route
 from tests.assistant.factories import classification
 
 # Said without "suicide", "kill", "self-harm" or "can't breathe": the rules alone missed every one.

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from assistant.safety.output_checks import clean_markdown
 from assistant.safety.forbidden import find_forbidden, scrub
+from assistant.safety.output_checks import clean_markdown
 
 
 @pytest.mark.parametrize(
@@ -78,8 +78,8 @@ def test_clean_markdown_removes_html_images_links_and_fences() -> None:
 # ---------------------------------------------------------------- the named checks (issue: what SmolLM2 showed)
 
 from assistant.conversation.followup import output_context as followup_context  # noqa: E402
-from assistant.report.writer import output_context as report_context  # noqa: E402
 from assistant.report.sections import sections  # noqa: E402
+from assistant.report.writer import output_context as report_context  # noqa: E402
 from assistant.safety.output_checks import OutputContext, check_answer, check_output, find_echo
 from assistant.safety.violations import CHECKS  # noqa: E402
 
@@ -282,8 +282,8 @@ def test_the_beginning_of_an_answer_is_not_judged_whole() -> None:
 
 
 def test_the_curated_answers_and_standard_reports_pass_the_new_checks() -> None:
-    from assistant.conversation.curated import curated_answer
     from assistant.conversation.context import FollowupContext
+    from assistant.conversation.curated import curated_answer
     from assistant.edges.redteam import CASES
     from assistant.report.standard import standard_report
     from tests.assistant.factories import classification
