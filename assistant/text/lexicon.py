@@ -45,7 +45,6 @@ def normalise(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
-
 def _fold_char(c: str) -> str:
     return "".join(x for x in unicodedata.normalize("NFKD", _SPELLINGS.get(c, c).lower()) if not unicodedata.combining(x))
 
@@ -64,6 +63,7 @@ def without(name: str, text: str) -> str:
         if m.end() > m.start():
             drop.update(range(source[m.start()], source[m.end() - 1] + 1))
     return " ".join("".join(c for i, c in enumerate(text) if i not in drop).split()) if drop else text
+
 
 def detect_language(text: str) -> str:
     """The message's language among en, es, fr, de, it, pt (lingua, assistant/text/locale.py); "en" when it
