@@ -41,22 +41,30 @@ def _route(text: str, router: IntentRouter | None | object) -> Verdict:
     if verdict.route in (Route.EMERGENCY, Route.SELF_HARM):
         return verdict
     active = get_router() if router is _USE_LOADED else router
-    # "Estou só a matar tempo": an idiom's crisis word must not pull the sentence towards a crisis.
-    text = without("harmless_idiom", text)
     if not isinstance(active, IntentRouter) or len(text.split()) < SEMANTIC_MIN_WORDS:
         return verdict
+    ruled = verdict.layer == "rules"
+    intent = _semantic(text, active, ruled=ruled)
+    # "Estou só a matar tempo": an idiom's crisis word may pull a sentence towards a crisis. Read without it,
+    # the message may lose the alarm; never gain one (cut, "I'm dying to know ..." read oddly as one).
+    if intent in CRISIS and (calm := without("harmless_idiom", text)) != text:
+        second = _semantic(calm, active, ruled=ruled) if len(calm.split()) >= SEMANTIC_MIN_WORDS else None
+        if second not in CRISIS:
+            intent = second
+    if intent is None or intent is Intent.IN_SCOPE:
+        return verdict
+    route, category = _INTENT_ROUTES[intent]
+    return Verdict(route=route, category=category, language=verdict.language, layer="semantic")
+
+
+def _semantic(text: str, active: IntentRouter, *, ruled: bool) -> Intent | None:
+    """The sentence model's intent for `text`; after a rule has decided (`ruled`), only a clear crisis."""
     # A crisis may hide in one sentence of a longer message ("is this cancer? I already wrote goodbye
     # letters"): each sentence gets the strict crisis check too, embedded in the same batch.
     sentences = [p for p in _SENTENCE_SPLIT.split(text) if len(p.split()) >= SEMANTIC_MIN_WORDS]
     scored = active.scores_many([text, *sentences] if len(sentences) > 1 else [text])
     whole = active.decide(scored[0])
     crisis = next((i for scores in scored if (i := active.second_look(scores))), None)
-    if verdict.layer == "rules":
-        # A rule decided (decline, redirect, keep your appointment): only a clear crisis outranks it.
-        intent = crisis
-    else:
-        intent = whole if whole in CRISIS else crisis or whole
-    if intent is None or intent is Intent.IN_SCOPE:
-        return verdict
-    route, category = _INTENT_ROUTES[intent]
-    return Verdict(route=route, category=category, language=verdict.language, layer="semantic")
+    if ruled:  # a rule decided (decline, redirect, keep your appointment): only a clear crisis outranks it
+        return crisis
+    return whole if whole in CRISIS else crisis or whole

@@ -38,7 +38,7 @@ _RULES = _rules()
 EMERGENCY_CATEGORIES = tuple(dict.fromkeys(cat for route, cat, _, _ in _RULES if route is Route.EMERGENCY))
 _COMPILED = tuple((route, cat, tuple(re.compile(p) for p in pats), guarded) for route, cat, pats, guarded in _RULES)
 # Off-topic words count only when the message has no skin word ("is the sun strong in this weather?" stays in
-# scope); sunscreen advice is prevention, not a prescription ("which sunscreen should I use?").
+# scope); sunscreen and everyday care (moisturiser, make-up) are not a prescription ("which sunscreen should I use?").
 _OFF_TOPIC_WEAK_RE = (re.compile(patterns("off_topic_weak")),)
 _SKIN_RE = re.compile(patterns("skin"))
 _SUNSCREEN_RE = re.compile(patterns("sunscreen"))
@@ -73,6 +73,8 @@ def check_rules(text: str) -> Verdict:
             return Verdict(route=route, category=category, language=language, layer="rules")
     if any(p.search(norm) for p in _OFF_TOPIC_WEAK_RE) and not _SKIN_RE.search(norm):
         return Verdict(route=Route.OFF_TOPIC, category="off_topic", language=language, layer="rules")
+    if sunscreen_only:  # decided here: the sentence model hears "cream ... on it" as a treatment request
+        return Verdict(route=Route.IN_SCOPE, category="skin_care", language=language, layer="rules")
     return Verdict(route=Route.IN_SCOPE, category="question", language=language)
 
 

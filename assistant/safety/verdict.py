@@ -20,7 +20,7 @@ class Verdict(BaseModel):
     """Where a message goes. `category` is a stable audit label: "bleeding", "rapid_change",
     "severe_pain", "fever_rash", "breathing", "ingestion", "self_harm", "diagnosis", "prescription", "dose",
     "self_treatment", "jailbreak", "off_topic", "skip_care" (IN_SCOPE: keep the appointment), "past_bleed"
-    (IN_SCOPE: a bleed that is over), or "question" (IN_SCOPE). `language`: the reply language."""
+    (IN_SCOPE: a bleed that is over), "skin_care" (IN_SCOPE: sunscreen, moisturiser, make-up), or "question". `language`: the reply language."""
 
     model_config = ConfigDict(frozen=True)
     route: Route

@@ -109,7 +109,7 @@ ROUTED = [
 @pytest.mark.parametrize("message", IN_SCOPE)
 def test_benign_questions_are_in_scope(message: str) -> None:
     verdict = check_rules(message)
-    assert verdict.route is Route.IN_SCOPE and verdict.category in ("question", "past_bleed"), verdict
+    assert verdict.route is Route.IN_SCOPE and verdict.category in ("question", "past_bleed", "skin_care"), verdict
     assert fixed_reply(verdict) is None
 
 
