@@ -20,12 +20,19 @@ class Retention:
         self._lock = threading.Lock()
 
     def maybe_purge(self) -> int:
-        """Purges when the last purge is older than `every_s`; the number of cases erased."""
+        """Purges when the last successful purge is older than `every_s`; the number of cases erased. A purge
+        that raises is retried by the next call: expired cases must not outlive their days by another interval."""
         with self._lock:
-            if time.monotonic() - self._last < self.every_s:
+            before = self._last
+            if time.monotonic() - before < self.every_s:
                 return 0
-            self._last = time.monotonic()
-        erased = self.store.purge(self.days)
+            self._last = time.monotonic()  # claimed: requests arriving while it runs do not purge too
+        try:
+            erased = self.store.purge(self.days)
+        except BaseException:
+            with self._lock:
+                self._last = min(self._last, before)  # our claim given back: the next call purges
+            raise
         if erased:
             log.info("retention: erased %d case(s) older than %d days", erased, self.days)
         return erased

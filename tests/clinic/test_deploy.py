@@ -80,6 +80,29 @@ def test_a_case_sent_through_one_replica_is_listed_by_the_other(replicas: list[s
     assert staff_get(nginx, f"/api/v1/cases/{case['case_id']}")[0] == 404
 
 
+def answer(page, question: str, text: str) -> None:
+    """Types `text` once the chat's last message asking `question` is shown (Playwright's CSS pierces the
+    widget's shadow root, so this serves the chat page and the widget)."""
+    page.locator(f"{ASSISTANT}:has-text('{question}')").last.wait_for(timeout=20_000)
+    page.fill("#chat-input", text)
+    page.keyboard.press("Enter")
+
+
+def staff_row(context, base: str, reference: str, shot: str):
+    """The staff page's row of case `reference`, after a login with a staff key (refused before it)."""
+    staff = context.new_page()
+    assert staff.goto(base + "/staff/case/list").status == 401
+    staff.fill("input[name=username]", "nurse")
+    staff.fill("input[name=password]", STAFF_KEY)
+    staff.click("button[type=submit]")
+    staff.wait_for_url("**/staff/")
+    staff.goto(base + "/staff/case/list")
+    screenshot(staff, shot)
+    row = staff.locator(f"tr:has-text('{reference}')")
+    row.wait_for(timeout=20_000)
+    return row
+
+
 @pytest.mark.browser
 def test_consent_in_the_chat_then_the_staff_page_shows_the_case(browser, nginx: str) -> None:  # noqa: F811
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US")
@@ -94,14 +117,8 @@ def test_consent_in_the_chat_then_the_staff_page_shows_the_case(browser, nginx: 
         page.click("button:has-text('Send this to the clinic')")
         page.locator(f"{ASSISTANT}:has-text('For how long:')").wait_for(timeout=20_000)
         page.click("button:has-text('I agree, send it')")
-
-        def answer(question: str, text: str) -> None:
-            page.locator(f"{ASSISTANT}:has-text('{question}')").last.wait_for(timeout=20_000)
-            page.fill("#chat-input", text)
-            page.keyboard.press("Enter")
-
-        answer("What is your name?", "Ada Lovelace")
-        answer("phone number may the clinic contact you", "not a contact")
+        answer(page, "What is your name?", "Ada Lovelace")
+        answer(page, "phone number may the clinic contact you", "not a contact")
         page.locator(f"{ASSISTANT}:has-text('Please give a valid e-mail address')").wait_for(timeout=20_000)
         page.wait_for_function("() => document.querySelectorAll('[data-step-type=\"assistant_message\"]').length && "
                                "[...document.querySelectorAll('[data-step-type=\"assistant_message\"]')].filter("
@@ -115,16 +132,7 @@ def test_consent_in_the_chat_then_the_staff_page_shows_the_case(browser, nginx: 
         reference = re.search(r"HK-[0-9A-Z]{4}-[0-9A-Z]{4}", sent.inner_text()).group(0)
         screenshot(page, "clinic-chat-sent")
 
-        staff = context.new_page()
-        assert staff.goto(nginx + "/staff/case/list").status == 401
-        staff.fill("input[name=username]", "nurse")
-        staff.fill("input[name=password]", STAFF_KEY)
-        staff.click("button[type=submit]")
-        staff.wait_for_url("**/staff/")
-        staff.goto(nginx + "/staff/case/list")
-        screenshot(staff, "clinic-staff-list")
-        row = staff.locator(f"tr:has-text('{reference}')")
-        row.wait_for(timeout=20_000)
+        row = staff_row(context, nginx, reference, "clinic-staff-list")
         assert "ada@example.org" in row.inner_text() and "urgent" in row.inner_text()
         for replica in (1, 2):  # the chat's answers never reach a log
             log = (ARTIFACTS / f"clinic-replica{replica}.log").read_text(errors="replace")

@@ -121,3 +121,26 @@ def test_a_changed_staff_key_ends_the_login(make_app) -> None:
     app.services = dataclasses.replace(app.services, settings=app.services.settings.model_copy(
         update={"staff_api_keys": ["another-key"]}))
     assert app.client.get("/staff/case/list", follow_redirects=False).status_code == 401
+
+
+def test_the_staff_page_links_a_cases_pdf_for_logged_in_staff_only(make_app) -> None:
+    """The detail page's link gives logged-in staff the case's PDF; without a login (or with a patient's key
+    as a header) it is the login form, never the PDF; each download is audited."""
+    app = make_app()
+    sent = send(app, analysis("melanoma", locale="fr"))
+    link = f"/staff/case/{sent['case_id']}/report.pdf"
+    for headers in ({}, patient(), staff()):  # the page's route takes no API key: only its own login
+        refused = app.client.get(link, headers=headers, follow_redirects=False)
+        assert refused.status_code == 401 and not refused.content.startswith(b"%PDF"), headers
+    assert login(app.client, "wrong").status_code == 401
+    assert app.client.get(link, follow_redirects=False).status_code == 401
+    assert login(app.client, STAFF_KEY).status_code == 302
+    details = app.client.get(f"/staff/case/details/{sent['case_id']}")
+    assert f'href="{link}"' in details.text
+    pdf = app.client.get(link)
+    assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
+    text = "".join(p.extract_text() for p in PdfReader(__import__("io").BytesIO(pdf.content)).pages)
+    assert sent["reference"] in text and "diagnostic" in text.lower()  # the case's own PDF, in its language
+    assert app.client.get("/staff/case/nope/report.pdf").status_code == 404
+    actions = [e.action for e in app.api.clinic.store().audit(sent["case_id"]) if e.actor.startswith("staff")]
+    assert "report" in actions

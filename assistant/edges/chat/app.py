@@ -140,10 +140,17 @@ async def _language_setting(lang: str) -> None:
                                   initial_value=lang)]).send()
 
 
+async def _page_language(lang: str) -> None:
+    """Tells the page (public/ham10k.js) the conversation's new language: its <html lang>, or the widget root's,
+    and the browser's own words follow it. Chainlit posts this to the page's window."""
+    await cl.send_window_message({"ham10k_locale": lang})
+
+
 @cl.on_settings_update
 async def settings_changed(values: dict) -> None:
     conversation: Conversation = cl.user_session.get("conversation")
     if values.get("locale") and values["locale"] != conversation.lang and conversation.choose(values["locale"]):
+        await _page_language(conversation.lang)
         await cl.Message(content=t("chat.language_set", conversation.lang)).send()
         await _language_setting(conversation.lang)
 
@@ -163,7 +170,11 @@ async def on_message(message: cl.Message) -> None:
         attachments=[Attachment(name=e.name, mime=e.mime, data=data) for e, data in zip(files, contents)],
     )
     view = ChainlitView(conversation)
+    lang = conversation.lang
     async for event in conversation.handle(turn):
+        if conversation.lang != lang:  # the patient's words moved the conversation to another language
+            lang = conversation.lang
+            await _page_language(lang)
         await view.show(event)
 
 
@@ -236,10 +247,11 @@ def _mount_api() -> None:
     from chainlit.server import app as server_app
 
     from assistant.edges.api import mount
-    from assistant.edges.chat.widget import mount_widget_script
+    from assistant.edges.chat.widget import mount_file_downloads, mount_widget_script
 
     clinic_handoff.use(mount(server_app, lambda: _services).clinic)  # the chat's hand-off shares the API's store
     mount_widget_script(server_app)  # the widget's script carries public/ham10k.js (accessibility)
+    mount_file_downloads(server_app)  # the widget's PDF link downloads the report, as the chat page's does
 
 
 _mount_api()

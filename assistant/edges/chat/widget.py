@@ -1,14 +1,18 @@
 """The clinic widget's script: Chainlit's /copilot/index.js with the app's browser patch (public/ham10k.js)
 appended, so that the README's two-line embed also gets what the chat page gets from custom_js (accessible
 names, the widget root's language, Escape closing the panel, the live region). Chainlit's copilot loads
-no custom_js of its own."""
+no custom_js of its own. Also the report's PDF as a download from the widget (`mount_file_downloads`)."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import quote
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.responses import Response
+
+# Files Chainlit serves that the patient takes away (the report); photos and heat-maps stay inline.
+DOWNLOADED = ("application/pdf",)
 
 _cache: dict[tuple[float, float], bytes] = {}
 
@@ -41,3 +45,31 @@ def mount_widget_script(app: FastAPI) -> None:
     new = app.router.routes[before:]
     del app.router.routes[before:]
     app.router.routes[:0] = new
+
+
+def attachment(content_type: str, name: str | None) -> str | None:
+    """The Content-Disposition that downloads a session file under its element's name, or None to leave
+    the answer as it is (not a document, or no name known). Any language's name: RFC 6266's filename*."""
+    if not name or content_type.split(";", 1)[0].strip().lower() not in DOWNLOADED:
+        return None
+    quoted = quote(name, safe="")
+    return f'attachment; filename="{name}"' if quoted == name else f"attachment; filename*=utf-8''{quoted}"
+
+
+def mount_file_downloads(app: FastAPI) -> None:
+    """In the widget the PDF link points at the app's origin, not the clinic page's: Chromium ignores a
+    cross-origin link's `download` attribute, so the patient got the PDF opened in a tab under its file id
+    instead of downloaded under its name, as on the chat page. Chainlit's own /project/file answer, once it
+    has checked the session, gets the attachment header here."""
+    from chainlit.session import WebsocketSession
+
+    @app.middleware("http")
+    async def _download_documents(request: Request, call_next):
+        response = await call_next(request)
+        if request.method == "GET" and response.status_code == 200 and request.url.path.startswith("/project/file/"):
+            session = WebsocketSession.get_by_id(request.query_params.get("session_id", ""))
+            file = session.files.get(request.url.path.rsplit("/", 1)[-1]) if session else None
+            header = attachment(response.headers.get("content-type", ""), file and file.get("name"))
+            if header:
+                response.headers["Content-Disposition"] = header
+        return response

@@ -45,3 +45,34 @@ def test_the_route_is_ahead_of_chainlits_and_carries_the_shipped_patch(monkeypat
     assert response.status_code == 200 and response.headers["content-type"].startswith("application/javascript")
     assert response.content == b"copilot()\n;\n" + (ROOT / "public" / "ham10k.js").read_bytes()
     assert TestClient(app).get("/copilot/assets/x.css").json() == {"chainlit": "assets/x.css"}
+
+
+def test_a_pdf_is_an_attachment_under_its_name_and_images_stay_inline() -> None:
+    assert widget.attachment("application/pdf", "report.pdf") == 'attachment; filename="report.pdf"'
+    assert widget.attachment("application/pdf", "Rapport de dépistage, image 1.pdf") == \
+        "attachment; filename*=utf-8''Rapport%20de%20d%C3%A9pistage%2C%20image%201.pdf"
+    assert widget.attachment("image/png", "heatmap.png") is None
+    assert widget.attachment("application/pdf", None) is None
+
+
+def test_chainlits_file_answer_gets_the_header_only_for_a_sessions_pdf(monkeypatch) -> None:
+    from types import SimpleNamespace
+
+    from chainlit.session import WebsocketSession
+    from fastapi.responses import Response
+
+    files = {"f1": {"name": "Screening report, image 1.pdf"}, "f2": {"name": "photo.png"}}
+    monkeypatch.setattr(WebsocketSession, "get_by_id",
+                        lambda sid: SimpleNamespace(files=files) if sid == "s1" else None)
+    app = FastAPI()
+
+    @app.get("/project/file/{file_id}")
+    async def chainlits(file_id: str) -> Response:
+        return Response(b"%PDF-" if file_id == "f1" else b"png", media_type="application/pdf" if file_id == "f1" else "image/png")
+
+    widget.mount_file_downloads(app)
+    client = TestClient(app)
+    disposition = client.get("/project/file/f1?session_id=s1").headers.get("content-disposition")
+    assert disposition == "attachment; filename*=utf-8''Screening%20report%2C%20image%201.pdf"
+    assert "content-disposition" not in client.get("/project/file/f2?session_id=s1").headers  # shown inline
+    assert "content-disposition" not in client.get("/project/file/f1?session_id=other").headers  # not its file
