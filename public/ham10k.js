@@ -5,10 +5,12 @@
 //    words, from the app's catalogue (/api/v1/ui-texts, messages.toml [browser]);
 // 2. gives Chainlit's icon-only controls an accessible name, in the words of Chainlit's own translation
 //    files (.chainlit/translations/<tag>.json: Chainlit's keys where it has one, our "a11y" keys elsewhere);
-// 3. sets the language of the page (<html lang>) or of the widget's root to the conversation's;
+// 3. sets the language of the page (<html lang>) or of the widget's root to the conversation's, and follows
+//    a language the patient switches to later (the server posts it: assistant/edges/chat/app.py);
 // 4. closes the widget's panel with Escape;
 // 5. announces finished report sections and answers in a polite live region (never token by token).
-//    The result's card, heat-map and chart are not announced: they are read where they are.
+//    The result's card, heat-map and chart are not announced: they are read where they are;
+// 6. words the widget's layout menu ("Floating", "Sidebar", English in Chainlit) from the catalogue.
 // No words are written here. The server re-checks every file anyway. Tests: tests/browser/test_accessibility.py.
 (() => {
   const script = document.currentScript;
@@ -36,6 +38,8 @@
     ["button:has(svg.lucide-copy)", "chat.messages.actions.copy.button"],
     ["button:has(svg.lucide-arrow-down)", "a11y.latest"],
   ];
+  // Chainlit's layout menu items, by their English text, then the catalogue's code for their words.
+  const LAYOUTS = [["Floating", "layout_floating"], ["Sidebar", "layout_sidebar"]];
   const ASSISTANT = '[data-step-type="assistant_message"]';
   // Messages that show a result (card, heat-map, chart, PDF) are read where they are, not announced.
   const SHOWN = ".ham-result-card, .ham-chart-table, .js-plotly-plot, img.inline-image, a[download]";
@@ -47,10 +51,20 @@
   let locale = null;  // the conversation's locale, as the server decides it from the browser's languages
   const announced = new WeakMap();  // assistant message -> how many of its parts were announced
 
-  fetch(`${server}/api/v1/ui-texts?locale=${encodeURIComponent(language)}`)
-    .then((response) => (response.ok ? response.json() : {}))
-    .then((body) => { texts = body.texts || {}; locale = body.locale || null; schedule(); })
-    .catch(() => {});
+  let asked = 0;
+  function loadTexts(tag) {
+    const ask = ++asked;  // only the latest answer counts: a switch may come before the first one
+    fetch(`${server}/api/v1/ui-texts?locale=${encodeURIComponent(tag)}`)
+      .then((response) => (response.ok ? response.json() : {}))
+      .then((body) => {
+        if (ask !== asked) return;
+        texts = body.texts || {};
+        locale = body.locale || locale;
+        schedule();
+      })
+      .catch(() => {});
+  }
+  loadTexts(language);
   fetch(`${server}/project/translations?language=${encodeURIComponent(language)}`)
     .then((response) => (response.ok ? response.json() : {}))
     .then((body) => { words = body.translation || null; schedule(); })
@@ -99,6 +113,22 @@
     for (const image of root.querySelectorAll("#welcome-screen img:not([alt])")) image.setAttribute("alt", "");
     // Chainlit's avatar beside each answer ("Avatar for ...", in English whatever the language): decorative.
     for (const image of root.querySelectorAll('img[alt^="Avatar for "]')) image.setAttribute("alt", "");
+  }
+
+  // Only the item's text changes (Radix keeps its check mark beside it); the item remembers which it is,
+  // so that a later language switch words it again.
+  function layoutMenu(root) {
+    for (const item of root.querySelectorAll('[role="menuitemradio"]')) {
+      const text = [...item.childNodes].find((n) => n.nodeType === Node.TEXT_NODE && n.data.trim());
+      if (!text) continue;
+      if (!item.dataset.hamLayout) {
+        const found = LAYOUTS.find(([english]) => text.data.trim() === english);
+        if (!found) continue;
+        item.dataset.hamLayout = found[1];
+      }
+      const wording = texts[item.dataset.hamLayout];
+      if (wording && text.data !== wording) text.data = wording;
+    }
   }
 
   function speak(root) {
@@ -165,6 +195,7 @@
     for (const root of roots) {
       reword(root);
       name(root);
+      layoutMenu(root);
       language_(root);
       announce(root);
     }
@@ -188,6 +219,16 @@
                              attributeFilter: ["aria-expanded", "id", "disabled", "role"] });
   }
   watch(document.documentElement);
+
+  // The conversation's new language (the chat's settings, or the patient's own words), posted by the server
+  // through Chainlit's window message; only this window's own messages count, and only a locale code.
+  window.addEventListener("message", (event) => {
+    const next = event.source === window && event.data ? event.data.ham10k_locale : null;
+    if (typeof next !== "string" || !/^[a-z]{2}$/.test(next) || next === locale) return;
+    locale = next;
+    loadTexts(next);
+    schedule();
+  });
 
   // Escape closes the widget's panel (unless a menu or dialog of its own is open: Escape closes that first).
   document.addEventListener("keydown", (event) => {

@@ -89,6 +89,8 @@ def test_installed_package_is_self_contained(installed: tuple[Path, Path, dict[s
     for shipped in ("en/messages.toml", "en/report/sections.toml", "fr/report/fallback/akiec.md", "de/followup/snippets.toml"):
         assert (paths["locales"] / shipped).is_file(), shipped
     assert not (paths["root"] / "prompts" / "locales").exists()
+    for template in ("base.html", "login.html", "_macros.html", "ham10k.css"):  # the staff page's WCAG fixes
+        assert (paths["assistant"].parent / "edges" / "api" / "staff_templates" / "sqladmin" / template).is_file(), template
 
 
 @pytest.mark.slow

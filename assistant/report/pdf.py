@@ -29,6 +29,7 @@ from markdown_it import MarkdownIt
 from PIL import Image
 
 from assistant.report.model import Analysis, Report
+from assistant.text.charts import TIER_COLOURS
 from assistant.text.result import worded
 from tools.catalogue import catalogue
 from tools.intake import IntakeError, IntakeLimits, load_image
@@ -41,8 +42,9 @@ MAX_PAGES = 4
 FONT_SIZES_PT = (9.2, 8.4, 7.6)  # the next is tried when a long report runs over MAX_PAGES
 PHOTO_SIDE_PX = 900  # the pictures' longer side in the PDF: sharp at their printed 41 mm, small files
 JPEG_QUALITY = 85
+# Urgency colours: TIER_COLOURS, the card's and the chart's palette (4.5:1 on white; tests check the ratios).
+NO_TIER_COLOUR = "#334155"  # a class without a tier: slate, as the card's default border (pdf.css)
 PDF_VARIANT = "pdf/ua-1"  # tagged, with /Lang, /MarkInfo and the title shown; what screen readers need
-TIER_COLOURS = {"urgent": "#c2410c", "high": "#d97706", "moderate": "#ca8a04", "low": "#0f766e"}  # the chat's
 # The photo was checked when it was analysed: here only its decoding, EXIF turn and colour mode matter.
 _ANY_SIZE = IntakeLimits(max_bytes=1 << 40, max_pixels=1 << 40, min_side=1)
 # One PDF at a time per process: WeasyPrint's font machinery (Pango, fontconfig) is not promised to be
@@ -180,7 +182,7 @@ def _chart(result: ClassificationResult, locale: str, number: int) -> str:
         width = max(0.3, 60 * p)  # mm; the smallest share still shows a sliver
         rows.append(f'<tr{" class=best" if label == result.label else ""}><th scope="row">{e(kind.display_name)}</th>'
                     f'<td><span class="value">{e(value)}</span><span class="bar" style="width: {width:.1f}mm; '
-                    f'background: {TIER_COLOURS.get(kind.tier, "#334155")}"></span></td></tr>')
+                    f'background: {TIER_COLOURS.get(kind.tier, NO_TIER_COLOUR)}"></span></td></tr>')
     return (f'<div class="chart-box"><table class="chart">'
             f'<caption>{e(t("chat.chart_title", locale, number=number))}</caption>'
             f'<thead><tr><th scope="col">{e(t("pdf.chart_kind", locale))}</th>'
@@ -248,7 +250,7 @@ def _own_css(locale: str, reference: str, size: float, tier: str) -> str:
     """This report's part of the style: the footer's reference and page words, the type size, the urgency colour."""
     return (f"@page {{ @bottom-left {{ content: {_css_string(reference)} }} "
             f"@bottom-right {{ content: {_page_content(locale)} }} }} "
-            f"html {{ font-size: {size}pt }} .card {{ border-left-color: {TIER_COLOURS.get(tier, '#334155')} }}")
+            f"html {{ font-size: {size}pt }} .card {{ border-left-color: {TIER_COLOURS.get(tier, NO_TIER_COLOUR)} }}")
 
 
 def _page_content(locale: str) -> str:

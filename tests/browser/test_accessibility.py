@@ -25,6 +25,8 @@ import pytest
 
 from tests.browser.conftest import DEFAULT_WEIGHTS, _serve, screenshot
 from tests.browser.test_languages import readme_embed
+from tests.clinic.conftest import CONSENT, PATIENT_KEY, STAFF_KEY
+from tests.clinic.test_server import call, conversation_with_photo, server_env
 from tests.servers import free_port
 from tools.text import t
 
@@ -241,6 +243,17 @@ def test_widget_on_a_clinic_page_meets_wcag_21_aa_and_closes_with_escape(context
     assert_no_violations(page, "widget after a report")
     screenshot(page, "a11y-widget-report")
 
+    # The layout menu's entries are the catalogue's German words, not Chainlit's English ones.
+    page.click("#display-mode-button")
+    items = page.locator('[role="menuitemradio"]')
+    items.first.wait_for(timeout=5_000)
+    page.wait_for_timeout(300)  # the patch's next animation frame
+    assert [i.strip() for i in items.all_inner_texts()] == [t("browser.layout_floating", "de"),
+                                                             t("browser.layout_sidebar", "de")]
+    assert_no_violations(page, "widget's layout menu")
+    page.keyboard.press("Escape")
+    items.first.wait_for(state="detached", timeout=5_000)
+
     page.focus("#chat-input")
     page.keyboard.press("Escape")
     page.wait_for_function(
@@ -249,6 +262,20 @@ def test_widget_on_a_clinic_page_meets_wcag_21_aa_and_closes_with_escape(context
     page.wait_for_selector("#chat-input", state="hidden", timeout=5_000)  # the panel is gone
     assert page.evaluate("() => document.querySelector('#chainlit-copilot').shadowRoot.activeElement?.id") == \
         "chainlit-copilot-button", "focus is back on the widget's button"
+
+
+def test_html_lang_follows_a_language_the_patient_switches_to(context_for, app_url: str) -> None:
+    """An English browser, a patient who writes in French: the answer and <html lang> turn French."""
+    page = context_for("en-US").new_page()
+    page.goto(app_url + "/")
+    page.wait_for_selector("#starters button:enabled", timeout=30_000)
+    page.wait_for_function("() => document.documentElement.lang === 'en'", timeout=10_000)
+    before = page.locator(ASSISTANT).count()
+    page.fill("#chat-input", "Bonjour, comment dois-je surveiller mes grains de beauté chaque mois ?")
+    page.keyboard.press("Enter")
+    wait_for_reply(page, before, 60)
+    page.wait_for_function("() => document.documentElement.lang === 'fr'", timeout=10_000)
+    assert_no_violations(page, "after switching to French")
 
 
 # ------------------------------------------------------------------------------------------- keyboard only
@@ -319,3 +346,45 @@ def test_whole_flow_with_the_keyboard_only(context_for, app_url: str) -> None:
     assert Path(path).read_bytes()[:5] == b"%PDF-"
     assert page.evaluate("window.__mouse") == 0, "no mouse event was used"
     screenshot(page, "a11y-keyboard-end")
+
+
+# ------------------------------------------------------------------------------------------- staff page
+
+
+@pytest.fixture(scope="module")
+def staff_case(tmp_path_factory) -> Iterator[tuple[str, dict]]:
+    """The app with hand-off on (the clinic tests' environment) and one case sent through the API."""
+    data = tmp_path_factory.mktemp("a11y-staff")
+    for url in _serve("server-a11y-staff", DEFAULT_WEIGHTS | server_env(f"sqlite:///{data / 'cases.sqlite3'}")):
+        server = url.rstrip("/")
+        conversation = conversation_with_photo(server, PHOTO)
+        status, sent = call(f"{server}/api/v1/conversations/{conversation}/handoff", "POST", CONSENT,
+                            {"X-API-Key": PATIENT_KEY})
+        assert status == 201, sent
+        yield server, json.loads(sent)
+
+
+def test_staff_page_meets_wcag_21_aa(context_for, staff_case: tuple[str, dict]) -> None:
+    """The login form, the case list and a case's page (photo, heat-map, report, its PDF link)."""
+    server, sent = staff_case
+    page = context_for("en-US").new_page()
+    page.goto(server + "/staff/")
+    page.wait_for_selector("input[name=password]")
+    assert page.evaluate("document.documentElement.lang") == "en"  # STAFF_LOCALE's
+    assert_no_violations(page, "staff login")
+    page.get_by_label(t("clinic.staff.username", "en")).fill("nurse")  # each field has its own label
+    page.get_by_label(t("clinic.staff.password", "en")).fill(STAFF_KEY)
+    page.keyboard.press("Enter")
+    page.wait_for_selector("a[href$='/staff/logout']")
+    page.goto(server + "/staff/case/list")
+    assert page.get_by_text(sent["reference"]).count() == 1
+    assert page.locator("#navbar-menu ul > li").count() == 2, "the menu is a list: cases, audit log"
+    assert_no_violations(page, "staff case list")
+    screenshot(page, "a11y-staff-list")
+    page.goto(f"{server}/staff/case/details/{sent['case_id']}")
+    page.wait_for_selector("figure img")
+    assert_no_violations(page, "staff case details")
+    screenshot(page, "a11y-staff-details")
+    with page.expect_download() as download:
+        page.get_by_role("link", name=t("clinic.staff.report_pdf", "en")).click()
+    assert Path(download.value.path()).read_bytes()[:5] == b"%PDF-"

@@ -48,7 +48,7 @@ __all__ = ["ApiError", "ConversationStore", "mount", "read_capped", "request_id"
 log = logging.getLogger(__name__)
 READ_CHUNK = 64 * 1024
 SEED_PATHS = ("/predict", "/interpret", "/analyze")
-BROWSER_TEXTS = ("wrong_type", "too_many", "too_large", "connecting")  # the catalogue's browser.*
+BROWSER_TEXTS = ("wrong_type", "too_many", "too_large", "connecting", "layout_floating", "layout_sidebar")  # the catalogue's browser.*
 OWN_PREFIXES = ("/api/", "/health", "/ready", "/metrics", *SEED_PATHS)
 
 

@@ -5,26 +5,34 @@ written to the audit table. Without a valid, unexpired login every page answers 
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import logging
 import time
+from pathlib import Path
 from typing import Any
 
 from markdown_it import MarkdownIt
 from markupsafe import Markup, escape
 from sqladmin import Admin, ModelView
 from sqladmin.authentication import AuthenticationBackend
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import Route
 from wtforms import SelectField
 
 from assistant.clinic.models import STATUSES, AuditEntry, Case
-from assistant.edges.api.cases import Clinic, key_matches, staff_actor_for_key
+from assistant.clinic.store import CaseStore
+from assistant.edges.api.cases import Clinic, key_matches, staff_actor_for_key, stored_analysis
+from assistant.report.pdf import analysis_pdf
 from tools.text import render, t, term
 
 log = logging.getLogger(__name__)
 BASE_URL = "/staff"
+# SQLAdmin's templates where they miss WCAG 2.1 AA (lang, labels, list markup, contrast); the rest are its own.
+TEMPLATES = Path(__file__).with_name("staff_templates")
 _MARKDOWN = MarkdownIt("commonmark", {"html": False})  # a report's Markdown, raw HTML off
 
 
@@ -32,6 +40,12 @@ def _picture(data: bytes, alt: str) -> Markup:
     mime = "image/png" if data.startswith(b"\x89PNG") else "image/jpeg"
     return Markup('<figure><img src="data:{};base64,{}" alt="{}" style="max-width:320px"><figcaption>{}'
                   "</figcaption></figure>").format(mime, base64.b64encode(data).decode(), alt, alt)
+
+
+def _pdf_link(case: Case) -> Markup:
+    # Behind the page's own login (StaffAdmin.case_pdf): the staff API's route wants a key the browser lacks.
+    return Markup('<p><a href="{}/case/{}/report.pdf" download="{}.pdf">{}</a></p>').format(
+        BASE_URL, case.id, case.reference, _word("report_pdf", CaseView.staff_locale))
 
 
 class CaseView(ModelView, model=Case):
@@ -49,7 +63,7 @@ class CaseView(ModelView, model=Case):
     form_args = {"status": {"choices": [(s, s) for s in STATUSES]}}
     column_formatters_detail = {
         # The photo and heat-map head the report's row (SQLAdmin shows a relationship as links, not pictures).
-        Case.analysis: lambda m, a: Markup("").join(
+        Case.analysis: lambda m, a: _pdf_link(m) + Markup("").join(
             _picture(i.data, _word(i.kind, CaseView.staff_locale)) for i in m.images
         ) + Markup(_MARKDOWN.render(_report_markdown(m))),
         Case.conversation: lambda m, a: Markup("<br>").join(
@@ -67,16 +81,14 @@ class AuditView(ModelView, model=AuditEntry):
 
 
 def _report_markdown(case: Case) -> str:
-    from assistant.edges.api.cases import stored_analysis
-
     report = stored_analysis(case).report
     return report.markdown if report is not None else ""
 
 
 # The page's labels (catalogue clinic.staff.<label>): every one the page may name, for the catalogue test.
 STAFF_LABELS = ("title", "case", "cases", "audit", "reference", "created_at", "urgency", "status", "top_class", "locale",
-                "name", "contact", "message", "staff_note", "photo", "heatmap", "report", "conversation", "at", "actor",
-                "action", "detail")
+                "name", "contact", "message", "staff_note", "photo", "heatmap", "report", "report_pdf", "conversation", "at",
+                "actor", "action", "detail", "login_title", "username", "password", "login")
 
 
 def _word(label: str, locale: str) -> str:
@@ -173,6 +185,18 @@ class StaffAdmin(Admin):
         self._record(request, "update" if request.method == "POST" else "read")
         return response
 
+    async def case_pdf(self, request: Request) -> Response:
+        """A case's report PDF for the logged-in staff (audited as the API's "report"); no login: the form."""
+        who = self.login_backend.actor(request)
+        if who is None:
+            return await self.login_backend._login_page(request)
+        case = await self.clinic.run(CaseStore.get, request.path_params["pk"], who, "report")
+        if case is None:
+            raise HTTPException(404)
+        pdf = await asyncio.to_thread(analysis_pdf, stored_analysis(case), case.analysis["number"])
+        return Response(pdf, media_type="application/pdf",
+                        headers={"Content-Disposition": f'attachment; filename="{case.reference}.pdf"'})
+
     async def delete(self, request: Request) -> Response:
         self._record(request, "delete")  # before: afterwards the case is gone, its id with it
         return await super().delete(request)
@@ -197,8 +221,12 @@ def mount_staff_page(app: Any, clinic: Clinic) -> StaffAdmin | None:
     AuditView.column_labels["case_id"] = t("clinic.staff.case", locale)
     backend = StaffLogin(clinic)
     admin = StaffAdmin(app, session_maker=store.sessions, base_url=BASE_URL, title=t("clinic.staff.title", locale),
-                       authentication_backend=backend)
+                       authentication_backend=backend, templates_dir=str(TEMPLATES))
+    admin.templates.env.globals.update(staff_lang=locale, staff_words={
+        w: _word(w, locale) for w in ("login_title", "username", "password", "login")})
     admin.clinic, admin.login_backend, backend.admin = clinic, backend, admin
+    # First, so that SQLAdmin's catch-all "/{identity}/{pk}/..." routes never take it.
+    admin.admin.router.routes.insert(0, Route("/case/{pk}/report.pdf", admin.case_pdf, name="case_pdf"))
     admin.add_view(CaseView)
     admin.add_view(AuditView)
     return admin

@@ -299,3 +299,35 @@ def test_making_a_pdf_leaves_the_upload_check_strict() -> None:
 
     report_pdf._weasyprint()
     assert ImageFile.LOAD_TRUNCATED_IMAGES is False
+
+
+def contrast(a: str, b: str) -> float:
+    """WCAG 2.1's contrast ratio of two #rrggbb colours (relative luminance, sRGB)."""
+    def luminance(colour: str) -> float:
+        channels = [int(colour.lstrip("#")[i:i + 2], 16) / 255 for i in (0, 2, 4)]
+        r, g, b = (c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+    high, low = sorted((luminance(a), luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def test_its_colours_meet_wcag_contrast_on_white() -> None:
+    """Text 4.5:1 on white and on the note's tint; the bars and the card's urgency border (graphics) 3:1; the
+    urgency colours are the chat's card and chart's, so the PDF never says an urgency in another colour."""
+    from assistant.report import pdf
+    from assistant.text.charts import TIER_COLOURS
+
+    css = pdf.CSS_FILE.read_text(encoding="utf-8")
+    texts = re.findall(r"(?<![-\w])color:\s*(#[0-9a-fA-F]{6})", css)
+    note = re.search(r"\.note\s*{[^}]*background:\s*(#[0-9a-fA-F]{6})", css).group(1)
+    assert len(texts) >= 5, texts
+    for colour in texts:
+        assert contrast(colour, "#ffffff") >= 4.5 and contrast(colour, note) >= 4.5, colour
+    graphics = [*pdf.TIER_COLOURS.values(), pdf.NO_TIER_COLOUR]
+    assert pdf.TIER_COLOURS == TIER_COLOURS, "the card's and the chart's palette"
+    for colour in graphics:
+        assert contrast(colour, "#ffffff") >= 3, colour
+    # The bars are painted in those colours, one per urgency of the seven classes.
+    html_bars = re.findall(r"background: (#[0-9a-fA-F]{6})", pdf._chart(RESULT, "en", 1))
+    assert len(html_bars) == 7 and set(html_bars) <= set(graphics)
