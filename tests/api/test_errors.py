@@ -12,11 +12,11 @@ from fastapi.testclient import TestClient
 from PIL import Image
 
 from assistant.edges.api import mount
+from assistant.edges.api.conversations import ConversationStore
 from assistant.edges.api.errors import ApiError
 from assistant.edges.api.limits import ClassifierQueue, RateLimiter
-from assistant.edges.api.routes import ConversationStore
-from tools.text import msg
 from tests.api.conftest import photo_file
+from tools.text import msg
 
 
 def error(response, status: int) -> tuple[str, str]:

@@ -1,6 +1,6 @@
 """The clinic's HTTP side: the patient's hand-off and withdrawal (behind API_KEYS, like the conversation they
 come from), and the staff's case routes (behind STAFF_API_KEYS only: a patient's key gets 403). Mounted by
-`routes.mount`; the staff page is `staff_page.py`. Nothing here logs a name, a contact, a message or an image."""
+`server.mount`; the staff page is `staff_page.py`. Nothing here logs a name, a contact, a message or an image."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from assistant.clinic.models import STATUSES, Case
 from assistant.clinic.retention import Retention
 from assistant.clinic.store import CaseDraft, CaseFields, CaseStore
 from assistant.core.settings import Settings
+from assistant.edges.api.conversations import reported
 from assistant.edges.api.errors import ApiError
 from assistant.edges.api.limits import presented_key
 from assistant.report.model import Analysis
@@ -174,8 +175,6 @@ def clinic_router(api: Any, clinic: Clinic) -> APIRouter:
     async def handoff(key: str, request: Request) -> JSONResponse:
         """Sends a reported photo to the clinic with the patient's consent; 201 `{"case_id", "reference"}`,
         200 with the same for a retry (the `Idempotency-Key` header, or the same conversation and photo)."""
-        from assistant.edges.api.routes import _reported  # routes imports this module
-
         settings = api.settings()
         if not settings.clinic_handoff:
             raise refusal("off")
@@ -185,7 +184,7 @@ def clinic_router(api: Any, clinic: Clinic) -> APIRouter:
             raise ApiError(422, "bad_json", msg("clinic.bad_body")) from None
         conversation = api.store.get(key)
         try:
-            number, analysis = _reported(conversation, body.image)
+            number, analysis = reported(conversation, body.image)
         except ApiError:
             if body.image is not None:
                 raise

@@ -86,9 +86,9 @@ def _report_markdown(case: Case) -> str:
 
 
 # The page's labels (catalogue clinic.staff.<label>): every one the page may name, for the catalogue test.
-STAFF_LABELS = ("title", "case", "cases", "audit", "reference", "created_at", "urgency", "status", "top_class", "locale",
-                "name", "contact", "message", "staff_note", "photo", "heatmap", "report", "report_pdf", "conversation", "at",
-                "actor", "action", "detail", "login_title", "username", "password", "login")
+STAFF_LABELS = ("title", "case", "cases", "audit", "reference", "created_at", "urgency", "status", "top_class",
+                "locale", "name", "contact", "message", "staff_note", "photo", "heatmap", "report", "report_pdf",
+                "conversation", "at", "actor", "action", "detail", "login_title", "username", "password", "login")
 
 
 def _word(label: str, locale: str) -> str:
