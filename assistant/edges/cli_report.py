@@ -29,7 +29,8 @@ def cmd_report(args: argparse.Namespace) -> int:
         print(f"{args.image}: {exc}", file=sys.stderr)
         return 1
     if result.status != "ok":
-        print(f"{args.image}: no report, this does not look like a skin-lesion photo: {result.ood.reason}", file=sys.stderr)
+        reason = result.ood.reason
+        print(f"{args.image}: no report, this does not look like a skin-lesion photo: {reason}", file=sys.stderr)
         return 1
     config = LLMConfig.from_settings(get_settings(), base_url=args.llm_base_url, model=args.model)
 
@@ -95,7 +96,7 @@ def cmd_redteam(args: argparse.Namespace) -> int:
     import dataclasses
 
     from assistant.conversation.orchestrator import Services
-    from assistant.edges import redteam
+    from assistant.edges import redteam, redteam_fit
     from assistant.llm.client import LLMClient, LLMConfig
     from assistant.safety import intents
     from assistant.text.prompts import PROMPTS_DIR, prompt_data
@@ -103,9 +104,9 @@ def cmd_redteam(args: argparse.Namespace) -> int:
     cases = redteam.load_cases(args.cases or redteam.CASE_FILES)
     if args.fit:
         dev = [c for c in cases if c.split == "dev"]  # the fit never sees the test split
-        margins, second, min_relevance = redteam.fit(dev)
+        margins, second, min_relevance = redteam_fit.fit(dev)
         path = PROMPTS_DIR / "intents" / "thresholds.toml"
-        redteam.write_thresholds(margins, second, min_relevance, path, f"{len(dev)} dev cases.")
+        redteam_fit.write_thresholds(margins, second, min_relevance, path, f"{len(dev)} dev cases.")
         prompt_data.cache_clear()
         print(f"fitted on {len(dev)} dev cases, written: {path}")
     if args.rules_only:
