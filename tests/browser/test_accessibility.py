@@ -12,19 +12,14 @@ Screenshots: test-artifacts/a11y-*.png.
 
 from __future__ import annotations
 
-import functools
-import http.server
 import json
-import shutil
-import tempfile
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.browser.conftest import DEFAULT_WEIGHTS, _serve, screenshot
-from tests.browser.test_languages import readme_embed
+from tests.browser.test_languages import clinic, readme_embed  # noqa: F401  (clinic: the clinic page fixture)
 from tests.clinic.conftest import CONSENT, PATIENT_KEY, STAFF_KEY
 from tests.clinic.test_server import call, conversation_with_photo, server_env
 from tests.servers import free_port
@@ -127,23 +122,6 @@ def assert_card_fits(page, where: str) -> None:
 
 
 # ---------------------------------------------------------------------------------------------- servers
-
-
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args) -> None:
-        pass
-
-
-@pytest.fixture(scope="module")
-def clinic() -> Iterator[dict]:
-    folder = Path(tempfile.mkdtemp(prefix="ham10k-a11y-clinic-"))
-    port = free_port()
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", port),
-                                             functools.partial(_QuietHandler, directory=str(folder)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield {"folder": folder, "origin": f"http://localhost:{port}"}
-    server.shutdown()
-    shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")
