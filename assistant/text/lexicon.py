@@ -39,10 +39,7 @@ _SPELLINGS = {"ß": "ss", "’": "'", "‘": "'", "´": "'"}  # folded alike how
 def normalise(text: str) -> str:
     """Lower case without accents ("fièvre" -> "fievre", "Größe" -> "grosse"), straight apostrophes,
     single spaces: people type with and without accents, and the patterns are written once, in ASCII."""
-    text = "".join(_SPELLINGS.get(c, c) for c in text)
-    text = unicodedata.normalize("NFKD", text.lower())
-    text = "".join(c for c in text if not unicodedata.combining(c))
-    return re.sub(r"\s+", " ", text).strip()
+    return re.sub(r"\s+", " ", "".join(map(_fold_char, text))).strip()
 
 
 def _fold_char(c: str) -> str:
