@@ -12,7 +12,6 @@ from pathlib import Path
 import numpy as np
 
 from assistant.edges.redteam import NOT_CRISIS, PHOTO, Case
-from assistant.safety.input_rails import _SENTENCE_SPLIT, SEMANTIC_MIN_WORDS
 from assistant.safety.intents import CRISIS, PRIORITY, Intent, IntentRouter, lead
 from assistant.safety.rules import check_rules
 from assistant.safety.verdict import Route
@@ -35,7 +34,7 @@ def fit_margins(router: IntentRouter, cases: list[Case]) -> dict[Intent, float]:
     intent: the harmless ones, in-scope and off-topic; the others: in-scope questions); a safety intent
     stops lower than needed for its hardest dev case only when that share is spent."""
     rest = [c for c in cases if check_rules(c.text).layer == "default"]  # what the semantic layer decides
-    scores = router.scores_many([c.text for c in rest])
+    scores = [parts[0] for parts in router.message_scores([c.text for c in rest])]
     labels = [c.intent for c in rest]
     fitted: dict[Intent, float] = {}
     for intent in PRIORITY:
@@ -68,20 +67,13 @@ def fit_second_look(router: IntentRouter, cases: list[Case], plain: dict[Intent,
     into a crisis message), and never below the `plain` margin (`fit_margins`)."""
     calm_cases = [c for c in cases if c.intent not in ("self_harm", "emergency")
                   and check_rules(c.text).route not in (Route.EMERGENCY, Route.SELF_HARM)]
-    units = [u for c in calm_cases for u in _units(c.text)]
-    scores = router.scores_many(units) if units else []
+    scores = [unit for parts in router.message_scores([c.text for c in calm_cases]) for unit in parts]
     fitted: dict[Intent, float] = {}
     for intent in CRISIS:
         calm = np.array([lead(s, intent) for s in scores])
         gap = SECOND_LOOK_GAP * float(calm.std()) if len(calm) else 0.0
         fitted[intent] = round(float(max([plain[intent], *(calm + gap)])), 4)
     return fitted
-
-
-def _units(text: str) -> list[str]:
-    """What `check_message` embeds of a message: the whole, and each sentence when there are several."""
-    sentences = [p for p in _SENTENCE_SPLIT.split(text) if len(p.split()) >= SEMANTIC_MIN_WORDS]
-    return [text, *sentences] if len(sentences) > 1 else [text]
 
 
 def fit_relevance(router: IntentRouter, pairs: list[tuple[str, str]], quantile: float = 0.02) -> float:

@@ -5,9 +5,7 @@ sentence model the rules run alone."""
 
 from __future__ import annotations
 
-import re
-
-from assistant.safety.intents import CRISIS, Intent, IntentRouter, get_router
+from assistant.safety.intents import CRISIS, MIN_WORDS, Intent, IntentRouter, get_router
 from assistant.safety.rules import check_rules
 from assistant.safety.verdict import Route, Verdict
 from assistant.text.lexicon import without
@@ -23,8 +21,6 @@ _INTENT_ROUTES: dict[Intent, tuple[Route, str]] = {
 }
 
 
-_SENTENCE_SPLIT = re.compile(r"(?<=[.!?;])\s+|\n+")
-SEMANTIC_MIN_WORDS = 3  # "hello", "ok thanks": too short for an embedding to mean anything
 _USE_LOADED = object()  # check_message's default: the process's router (intents.get_router())
 
 
@@ -41,14 +37,14 @@ def _route(text: str, router: IntentRouter | None | object) -> Verdict:
     if verdict.route in (Route.EMERGENCY, Route.SELF_HARM):
         return verdict
     active = get_router() if router is _USE_LOADED else router
-    if not isinstance(active, IntentRouter) or len(text.split()) < SEMANTIC_MIN_WORDS:
+    if not isinstance(active, IntentRouter) or len(text.split()) < MIN_WORDS:
         return verdict
     ruled = verdict.layer == "rules"
     intent = _semantic(text, active, ruled=ruled)
     # "Estou só a matar tempo": an idiom's crisis word may pull a sentence towards a crisis. Read without it,
     # the message may lose the alarm; never gain one (cut, "I'm dying to know ..." read oddly as one).
     if intent in CRISIS and (calm := without("harmless_idiom", text)) != text:
-        second = _semantic(calm, active, ruled=ruled) if len(calm.split()) >= SEMANTIC_MIN_WORDS else None
+        second = _semantic(calm, active, ruled=ruled) if len(calm.split()) >= MIN_WORDS else None
         if second not in CRISIS:
             intent = second
     if intent is None or intent is Intent.IN_SCOPE:
@@ -60,9 +56,8 @@ def _route(text: str, router: IntentRouter | None | object) -> Verdict:
 def _semantic(text: str, active: IntentRouter, *, ruled: bool) -> Intent | None:
     """The sentence model's intent for `text`; after a rule has decided (`ruled`), only a clear crisis."""
     # A crisis may hide in one sentence of a longer message ("is this cancer? I already wrote goodbye
-    # letters"): each sentence gets the strict crisis check too, embedded in the same batch.
-    sentences = [p for p in _SENTENCE_SPLIT.split(text) if len(p.split()) >= SEMANTIC_MIN_WORDS]
-    scored = active.scores_many([text, *sentences] if len(sentences) > 1 else [text])
+    # letters"): each sentence gets the strict crisis check too.
+    scored = active.message_scores([text])[0]
     whole = active.decide(scored[0])
     crisis = next((i for scores in scored if (i := active.second_look(scores))), None)
     if ruled:  # a rule decided (decline, redirect, keep your appointment): only a clear crisis outranks it

@@ -83,8 +83,8 @@ def test_idioms_are_cut_from_the_text_as_written(text: str, left: str) -> None:
 class _Crisis:
     """A sentence model stand-in that calls anything containing "matar" or "sterbe" a self-harm message."""
 
-    def scores_many(self, texts: list[str]) -> list[dict[str, float]]:
-        return [{"crisis": any(w in t.lower() for w in ("matar", "sterbe"))} for t in texts]  # type: ignore[misc]
+    def message_scores(self, texts: list[str]) -> list[list[dict[str, bool]]]:
+        return [[{"crisis": any(w in t.lower() for w in ("matar", "sterbe"))}] for t in texts]
 
     def decide(self, scores: dict) -> object:
         from assistant.safety.intents import Intent
