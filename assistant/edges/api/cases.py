@@ -13,7 +13,7 @@ import threading
 from datetime import datetime, timezone
 from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, FastAPI, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field, ValidationError
 
@@ -254,18 +254,3 @@ def clinic_router(api: Any, clinic: Clinic) -> APIRouter:
     router.include_router(staffed)
     return router
 
-
-def mount_clinic(app: FastAPI, api: Any) -> Clinic:
-    """The clinic's routes and the /staff page on `app`; the store is opened (and migrated) now when the
-    hand-off or staff access is on, so a broken DATABASE_URL shows at start-up."""
-    from assistant.edges.api.staff_page import mount_staff_page
-
-    clinic = Clinic(api.settings)
-    app.include_router(clinic_router(api, clinic))
-    mount_staff_page(app, clinic)
-    if clinic.wanted:
-        try:
-            clinic.store()
-        except Exception:
-            log.exception("case database could not be opened; hand-off and staff routes will retry")
-    return clinic

@@ -4,9 +4,11 @@ metrics middleware."""
 
 from __future__ import annotations
 
+import logging
 import time
 import uuid
 from collections.abc import Callable
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler, request_validation_exception_handler
@@ -17,20 +19,37 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from assistant.conversation.orchestrator import Services
 from assistant.core import metrics
 from assistant.core.logs import request_id
-from assistant.edges.api.cases import mount_clinic
+from assistant.edges.api.cases import Clinic, clinic_router
 from assistant.edges.api.conversations import ConversationStore
 from assistant.edges.api.errors import ApiError, error_response
 from assistant.edges.api.requests import request_locale
 from assistant.edges.api.routes import build_router
 from assistant.edges.api.seed_routes import SEED_PATHS
+from assistant.edges.api.staff_page import mount_staff_page
 from assistant.edges.api.state import Api
 
 OWN_PREFIXES = ("/api/", "/health", "/ready", "/metrics", *SEED_PATHS)
+
+log = logging.getLogger(__name__)
 
 
 def _route_template(request: Request) -> str:
     route = request.scope.get("route")
     return getattr(route, "path", None) or "unmatched"
+
+
+def mount_clinic(app: FastAPI, api: Any) -> Clinic:
+    """The clinic's routes (cases.py) and the /staff page (staff_page.py) on `app`; the store is opened (and
+    migrated) now when the hand-off or staff access is on, so a broken DATABASE_URL shows at start-up."""
+    clinic = Clinic(api.settings)
+    app.include_router(clinic_router(api, clinic))
+    mount_staff_page(app, clinic)
+    if clinic.wanted:
+        try:
+            clinic.store()
+        except Exception:
+            log.exception("case database could not be opened; hand-off and staff routes will retry")
+    return clinic
 
 
 def mount(app: FastAPI, get_services: Callable[[], Services | None], store: ConversationStore | None = None) -> Api:
@@ -39,7 +58,7 @@ def mount(app: FastAPI, get_services: Callable[[], Services | None], store: Conv
     router, api = build_router(get_services, store or ConversationStore())
     before = len(app.router.routes)
     app.include_router(router)
-    api.clinic = mount_clinic(app, api)  # the hand-off, staff routes and /staff page (assistant/edges/api/cases.py)
+    api.clinic = mount_clinic(app, api)
     new = app.router.routes[before:]
     del app.router.routes[before:]
     app.router.routes[:0] = new
