@@ -65,10 +65,18 @@
       .catch(() => {});
   }
   loadTexts(language);
-  fetch(`${server}/project/translations?language=${encodeURIComponent(language)}`)
-    .then((response) => (response.ok ? response.json() : {}))
-    .then((body) => { words = body.translation || null; schedule(); })
-    .catch(() => {});
+  // Chainlit's translation (the server maps any tag to the chat's locale: de-AT -> de-DE), asked again when
+  // the conversation's language changes, so the names given below follow it.
+  let wordsTag = null;
+  function loadWords(tag) {
+    if (tag === wordsTag) return;
+    wordsTag = tag;
+    fetch(`${server}/project/translations?language=${encodeURIComponent(tag)}`)
+      .then((response) => (response.ok ? response.json() : {}))
+      .then((body) => { if (tag === wordsTag) { words = body.translation || null; schedule(); } })
+      .catch(() => {});
+  }
+  loadWords(language);
 
   function word(key) {
     let node = words;
@@ -227,6 +235,7 @@
     if (typeof next !== "string" || !/^[a-z]{2}$/.test(next) || next === locale) return;
     locale = next;
     loadTexts(next);
+    loadWords(next);
     schedule();
   });
 

@@ -21,6 +21,7 @@ import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.browser.conftest import ARTIFACTS, DEFAULT_WEIGHTS, _serve, screenshot
@@ -315,3 +316,12 @@ def test_german_browser_on_a_clinic_page_with_the_two_line_embed(browser, app_ur
         assert "57" in answer and "%" in answer, "the answer explains this result's numbers"
     finally:
         context.close()
+
+
+@pytest.mark.parametrize(("tag", "file"), [("de-AT", "de-DE"), ("pt-BR", "pt-PT"), ("fr-CA", "fr-FR"),
+                                           ("es-MX", "es"), ("nl-NL", "en-US")])
+def test_a_regional_browser_gets_the_controls_of_the_chats_locale(app_url: str, tag: str, file: str) -> None:
+    """Chainlit alone gave de-AT and pt-BR browsers English controls beside a German or Portuguese chat, and a
+    Dutch one Dutch controls beside an English chat."""
+    body = httpx.get(f"{app_url}/project/translations", params={"language": tag}, timeout=10).json()
+    assert body["translation"]["chat"]["input"]["placeholder"] == translation(file, "chat", "input", "placeholder")

@@ -66,21 +66,30 @@ def _private_files_dir() -> None:
     chainlit.config.FILES_DIRECTORY = chainlit.server.FILES_DIRECTORY = folder
 
 
-def _about_page_per_language() -> None:
-    """Chainlit reads chainlit_<tag>.md only for the browser's exact tag: a de-AT or pt-BR browser would get
-    the English "About" page. Each browser language gets the page of the locale the chat speaks to it."""
+def _chainlit_words_per_language() -> None:
+    """Chainlit reads chainlit_<tag>.md for the browser's exact tag only, and translations/<tag>.json for the
+    exact tag or a file named by its base language: a de-AT or pt-BR browser got the English "About" page and
+    English controls beside a German or Portuguese chat, and a Dutch one Dutch controls beside an English chat.
+    Each tag gets the page and the controls of the locale the chat speaks to it; public/ham10k.js asks again
+    with the conversation's locale when the patient switches."""
     import chainlit.server
+    from chainlit.config import ChainlitConfig
     from chainlit.markdown import get_markdown_str
 
-    def markdown(root: str, language: str) -> str | None:
-        return get_markdown_str(root, CHAINLIT_TAGS[from_tags([language], "browser").locale])
+    def chainlit_tag(language: str) -> str:
+        return CHAINLIT_TAGS[from_tags([language], "browser").locale]
 
+    def markdown(root: str, language: str) -> str | None:
+        return get_markdown_str(root, chainlit_tag(language))
+
+    load_translation = ChainlitConfig.load_translation
     chainlit.server.get_markdown_str = markdown
+    ChainlitConfig.load_translation = lambda self, language: load_translation(self, chainlit_tag(language))
 
 
 _apply_settings()
 _private_files_dir()
-_about_page_per_language()
+_chainlit_words_per_language()
 
 if settings.widget_tokens or settings.staff_auth_header:
     # Any auth callback makes Chainlit require a login (and CHAINLIT_AUTH_SECRET): the widget then logs in
