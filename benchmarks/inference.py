@@ -24,7 +24,7 @@ if tune:
     from tools.allocator import keep_freed_memory
     keep_freed_memory()
 from tools.classifier import Ensemble
-from tools.evaluate import infer
+from tools.evaluation.evaluate import infer
 from tools.intake import load_image_file
 from tools.manifest import resolve_profile
 root = Path(sys.argv[4])

@@ -1,5 +1,5 @@
 """`ham10k train`, `calibrate` and `evaluate`: the classifier's recipes, run from the command line
-(tools/training/, tools/evaluate.py do the work)."""
+(tools/training/, tools/evaluation/evaluate.py do the work)."""
 
 from __future__ import annotations
 
@@ -44,7 +44,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from assistant.core.runtime import get_ensemble
-    from tools.evaluate import evaluate, headline_table
+    from tools.evaluation.evaluate import evaluate, headline_table
     from tools.training.data import read_labels
 
     rows = read_labels(args.labels)

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from tools.catalogue import catalogue
-from tools.evaluate import curve_table, operating_points
+from tools.evaluation.evaluate import curve_table, operating_points
 from tools.training.choose import (Choice, balanced_accuracy, balanced_nll, cheapest_within_noise, fit_tau, resamples,
                                    training_priors)
 from tools.training.finalize import choose_triage

@@ -2,7 +2,7 @@
 noise: the TTA views and member weights, the prior correction (one tau) and its temperature, and the urgent
 flag's operating point. When two choices differ by less than the noise, the cheaper one is taken.
 
-Pure functions over per-view logits (tools/evaluate.py `infer`); `finalize` and `ham10k compare` call them."""
+Pure functions over per-view logits (tools/evaluation/evaluate.py `infer`); `finalize` and `ham10k compare` call them."""
 
 from __future__ import annotations
 

@@ -19,7 +19,7 @@ import torch
 from tools.catalogue import catalogue
 from tools.checkpoints import load_into
 from tools.classifier import Member, build_model
-from tools.evaluate import infer
+from tools.evaluation.evaluate import infer
 from tools.manifest import resolve_profile
 from tools.training.choose import choose, paired_difference, resamples, training_priors
 from tools.training.data import load_or_make_split, read_labels

@@ -14,8 +14,8 @@ from safetensors.torch import load_file, save_file
 from tools.catalogue import catalogue
 from tools.checkpoints import load_into, sha256_file
 from tools.classifier import Member, build_model, combine, ensemble_probabilities, probabilities
-from tools.metrics import ece, summary
-from tools.evaluate import infer, operating_points
+from tools.evaluation.evaluate import infer, operating_points
+from tools.evaluation.metrics import ece, summary
 from tools.manifest import MemberSpec, OODSpec, PriorCorrection, ProfileSpec, TriagePolicy, View, resolve_profile
 from tools.ood import OODGate
 from tools.preprocess import prepare

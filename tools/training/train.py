@@ -19,7 +19,7 @@ from tqdm import tqdm
 from tools.catalogue import catalogue
 from tools.checkpoints import load_into
 from tools.devices import pick_device
-from tools.metrics import summary
+from tools.evaluation.metrics import summary
 from tools.preprocess import shades_of_gray
 from tools.training.backbones import LITE_MEAN, LITE_STD, pretrained_lite
 from tools.training.batch_augment import augment_batch

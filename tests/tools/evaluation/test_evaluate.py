@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tools.evaluate import TARGETS, headline_table, target_check
+from tools.evaluation.evaluate import TARGETS, headline_table, target_check
 
 
 def report(**over) -> dict:

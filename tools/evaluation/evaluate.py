@@ -10,9 +10,9 @@ from tqdm import tqdm
 
 from tools.catalogue import catalogue
 from tools.classifier import Ensemble, Member, ensemble_probabilities, probabilities
+from tools.evaluation.metrics import bootstrap_intervals, summary
 from tools.intake import load_image_file
 from tools.manifest import TriagePolicy
-from tools.metrics import bootstrap_intervals, summary
 from tools.preprocess import prepare
 from tools.triage import triage
 
@@ -63,7 +63,7 @@ def evaluate(ensemble: Ensemble, rows: list[dict[str, str]], batch_size: int = 3
     report = {"profile": ensemble.profile.id, **metrics(shown, y)}
     report["bootstrap_95"] = bootstrap_intervals(shown.numpy(), y, len(cat.classes))
     try:
-        from tools.challenge_score import challenge_score
+        from tools.evaluation.challenge_score import challenge_score
 
         report["challenge_scorer"] = challenge_score([r["image_id"] for r in rows], shown.numpy(), y)
     except ImportError:  # the scorer is a dev extra

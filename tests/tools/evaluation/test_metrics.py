@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tools.metrics import auroc, confusion, ece, per_class, summary
+from tools.evaluation.metrics import auroc, confusion, ece, per_class, summary
 
 
 def test_confusion_and_per_class():
@@ -52,7 +52,7 @@ def _noisy(n: int = 400, seed: int = 0):
 
 def test_the_challenge_scorer_agrees_with_our_balanced_accuracy():
     from tools.catalogue import catalogue
-    from tools.challenge_score import challenge_score
+    from tools.evaluation.challenge_score import challenge_score
 
     probs, y = _noisy()
     ours = summary(probs, y, catalogue().dx_codes, catalogue().by_dx("mel").index, [0, 1, 5])
@@ -62,7 +62,7 @@ def test_the_challenge_scorer_agrees_with_our_balanced_accuracy():
 
 
 def test_bootstrap_interval_brackets_the_estimate_and_narrows_with_more_images():
-    from tools.metrics import bootstrap_intervals
+    from tools.evaluation.metrics import bootstrap_intervals
 
     small, big = _noisy(150, 1), _noisy(1500, 1)
     ci_small = bootstrap_intervals(*small, 7, rounds=300)["balanced_accuracy"]
