@@ -28,13 +28,13 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from assistant.edges import redteam  # noqa: E402
+from assistant.conversation.context import APP_NOTE  # noqa: E402
 from assistant.conversation.followup import output_context  # noqa: E402
 from assistant.safety.output_checks import check_answer  # noqa: E402
 from tests.servers import ham10k_server, llama_server, smollm2_gguf  # noqa: E402
 
 SSE = {"Accept": "text/event-stream"}
 LOG_PROBLEMS = re.compile(r"Traceback|GeneratorExit|cancel scope|Exception ignored|Exception in ASGI")
-APP_NOTE = re.compile(r"^\*[^*\n]+\*$", re.M)  # the app's own italic notes
 TURN_TIMEOUT_S = 600  # a report by SmolLM2 on 2 busy cores
 
 

@@ -3,6 +3,7 @@ a bounded chat history) and `FollowupAnswer` (the text shown and where it came f
 
 from __future__ import annotations
 
+import re
 from typing import Literal
 
 from pydantic import BaseModel, Field, field_validator, model_validator
@@ -14,6 +15,9 @@ from tools.result import ClassificationResult
 
 HISTORY_CHARS = 600  # per entry; a pasted report must not crowd out the rules
 Source = Literal["fixed", "model", "curated"]
+# A note of the app's own, as FollowupAnswer.text carries it: a line in italics ("*The AI's answer was replaced
+# ...*"). Kept from the model's history: SmolLM2 wrote the notes it read back as its own answers.
+APP_NOTE = re.compile(r"^\*[^*\n]+\*$", re.M)
 
 
 class FollowupContext(BaseModel):

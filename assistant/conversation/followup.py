@@ -34,7 +34,7 @@ from string import Template
 
 from openai.types.chat import ChatCompletionMessageParam
 
-from assistant.conversation.context import FollowupAnswer, FollowupContext
+from assistant.conversation.context import APP_NOTE, FollowupAnswer, FollowupContext
 from assistant.conversation.curated import _fill, _no_image, _result_line, _values, curated_answer
 from assistant.conversation.topics import (
     needs_result,
@@ -50,8 +50,9 @@ from assistant.safety.replies import fixed_reply, reply_text
 from assistant.safety.verdict import Route, Verdict
 from assistant.safety.violations import CHECKS
 from assistant.text.lexicon import LANGUAGE_NAMES
+from assistant.text.locale import LOCALES
 from assistant.text.prompts import prompt_data, prompt_text
-from tools.text import render, t, term
+from tools.text import catalogue, render, t, term
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +100,8 @@ def _history_text(context: FollowupContext) -> str:
         return "(none)"
     names = {"user": "Person", "assistant": "Assistant"}
     return "\n".join(
-        f"{names.get(role, role.capitalize())}: {' '.join(text.split())[:PROMPT_HISTORY_CHARS]}" for role, text in context.history
+        f"{names.get(role, role.capitalize())}: {' '.join(APP_NOTE.sub('', text).split())[:PROMPT_HISTORY_CHARS]}"
+        for role, text in context.history
     )
 
 
@@ -127,9 +129,13 @@ def build_messages(question: str, context: FollowupContext, language: str) -> li
 # ---------------------------------------------------------------- what the answer is checked against
 
 
+@cache
 def instruction_texts() -> tuple[str, ...]:
-    """Every instruction text a follow-up model is given: none of it may come back to the patient."""
-    return checked_stream.instruction_texts(*(f"followup/{name}.md" for name in ("system", "user", "rules")))
+    """Every instruction text a follow-up model is given, and the app's own notes on answers in every locale
+    (a model that had read one wrote it back as its answer): none of it may come back to the patient."""
+    notes = tuple(text for locale in LOCALES for key, text in catalogue(locale).messages.items()
+                  if key.startswith(("followup_note.", "llm_failed.")))
+    return checked_stream.instruction_texts(*(f"followup/{name}.md" for name in ("system", "user", "rules"))) + notes
 
 
 @cache

@@ -19,7 +19,6 @@ The fitting of the router's margins on the dev split is redteam_fit.py's.
 from __future__ import annotations
 
 import json
-import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -29,6 +28,7 @@ from pydantic import BaseModel
 
 if TYPE_CHECKING:
     from assistant.conversation.orchestrator import Services
+from assistant.conversation.context import APP_NOTE
 from assistant.core.settings import PROJECT_ROOT
 from assistant.safety.verdict import Route  # the same units
 
@@ -190,7 +190,7 @@ async def run_cases(cases: list[Case], services: "Services", photo: Path = PHOTO
                         route = event.route
                         answered = answered or event.source in ("model", "curated")
                     if event.route and event.source == "model":  # an AI answer, checked: audit it again, whole
-                        model_text = _APP_NOTE.sub("", event.markdown)  # the app's own italic notes
+                        model_text = APP_NOTE.sub("", event.markdown)  # the app's own italic notes
                         found = check_answer(model_text, output_context(lang, case.text)).violations  # an answer, too
                         problems += [f"{v.kind}: {v.text!r}" for v in found]
                 elif isinstance(event, Notice):
@@ -203,7 +203,6 @@ async def run_cases(cases: list[Case], services: "Services", photo: Path = PHOTO
     return outcomes
 
 
-_APP_NOTE = re.compile(r"^\*[^*\n]+\*$", re.M)
 
 
 class ReportAudit(BaseModel):

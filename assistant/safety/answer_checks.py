@@ -1,5 +1,6 @@
-"""Follow-up answers that are not answers: filler about "the answer", the question put back, too few
-words of their own (empty or tautological), and a class called by another class's name."""
+"""Follow-up answers that are not answers: filler about "the answer", the question put back, an answer that
+opens with a question, a conversation written on ("Person: ..."), too few words of their own (empty or
+tautological), and a class called by another class's name."""
 
 from __future__ import annotations
 
@@ -16,6 +17,11 @@ from assistant.text.lexicon import words as word_list
 # is: ...", "This answer is based on the rules of your previous question", "**English answer in English:**",
 # a "## Answer" heading. The words are data (prompts/lexicon/en.toml).
 _FILLER = re.compile(patterns("filler"), re.I | re.M)
+
+
+# A small model writing the conversation on after its answer: a line that opens with a speaker's label, the
+# prompt's history labels ("Person:", "Assistant:") or a language's own (prompts/lexicon/<lang>.toml).
+_TRANSCRIPT = re.compile(patterns("transcript"), re.I | re.M)
 
 
 # Words that carry no answer (prompts/lexicon/en.toml).
@@ -46,6 +52,29 @@ def _content(text: str) -> list[str]:
 def find_filler(text: str) -> list[Violation]:
     return [Violation(kind="filler", text=text[m.start() : m.end()], start=m.start(), end=m.end())
             for m in _FILLER.finditer(fold(text))]
+
+
+def find_transcript(text: str) -> list[Violation]:
+    return [Violation(kind="transcript", text=text[m.start() : m.end()], start=m.start(), end=m.end())
+            for m in _TRANSCRIPT.finditer(fold(text))]
+
+
+_EMPHASIS = re.compile(r"[*_]")  # one character for one: the offsets stay the text's
+
+
+def find_question_first(text: str) -> list[Violation]:
+    """An answer whose first sentence is a question: SmolLM2 opened with a question of its own, a curated
+    heading it had read ("**What should I do if it ever starts bleeding?**") or the patient's own, garbled
+    ("¿Puedo echarme crema solar en la luna?"), then wrote on from there."""
+    plain = _EMPHASIS.sub(" ", text)  # "**A question?** - The answer ...": the question ends before the stars
+    first = next(_sentence_spans(plain), None)
+    if first is None:
+        return []
+    s, e = first
+    sentence = plain[s:e].strip().strip("#>-• \t")
+    if sentence.endswith("?") or sentence.startswith("¿"):
+        return [Violation(kind="question_first", text=text[s:e], start=s, end=e)]
+    return []
 
 
 def find_echoed_question(text: str, question: str) -> list[Violation]:
@@ -95,6 +124,8 @@ def find_wrong_class(text: str) -> list[Violation]:
     found = []
     folded = fold(text)
     for s, e in _sentence_spans(folded):
+        if folded[s:e].rstrip(" *_").endswith("?"):  # "¿un carcinoma basocelular es lo mismo que un melanoma?"
+            continue  # asks, does not say
         names = list(_CLASS_NAME.finditer(folded, s, e))
         for a, b in zip(names, names[1:]):
             if _CLASS_OF_GROUP[a.lastgroup] != _CLASS_OF_GROUP[b.lastgroup] and _NAMING.fullmatch(folded, a.end(), b.start()):

@@ -24,7 +24,8 @@ from functools import cache
 
 from pydantic import BaseModel, ConfigDict
 
-from assistant.safety.answer_checks import find_echoed_question, find_filler, find_hollow, find_wrong_class
+from assistant.safety.answer_checks import (find_echoed_question, find_filler, find_hollow, find_question_first,
+                                             find_transcript, find_wrong_class)
 from assistant.safety.forbidden import _sentence_spans, find_forbidden
 from assistant.safety.violations import Violation
 from assistant.text.lexicon import WORD, fold, normalise
@@ -186,7 +187,8 @@ def check_output(text: str, context: OutputContext = OutputContext()) -> list[Vi
     if context.language:
         found += find_language(text, context.language)
     if context.question is not None:
-        found += find_filler(text) + find_echoed_question(text, context.question)
+        found += (find_filler(text) + find_echoed_question(text, context.question) + find_transcript(text)
+                  + find_question_first(text))
     return sorted(found + find_wrong_class(text), key=lambda v: (v.start, v.end))
 
 

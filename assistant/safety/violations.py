@@ -11,7 +11,8 @@ from tools.text import Message, render, term
 
 ViolationKind = Literal[
     "diagnosis", "dose", "drug", "dismissal", "reassurance", "echo", "heading", "figure", "phone", "language",
-    "unrelated", "repetition", "empty", "tautology", "echoed_question", "filler", "wrong_class",
+    "unrelated", "repetition", "empty", "tautology", "echoed_question", "filler", "wrong_class", "transcript",
+    "question_first",
 ]
 
 
@@ -49,6 +50,8 @@ CHECKS: dict[ViolationKind, OutputCheck] = {
         OutputCheck(name="echoed_question", action="replace_answer"),
         OutputCheck(name="filler", action="replace_answer"),
         OutputCheck(name="wrong_class", action="replace_section"),
+        OutputCheck(name="transcript", action="replace_section"),
+        OutputCheck(name="question_first", action="replace_answer"),
     )
 }
 

@@ -430,6 +430,13 @@ HOLLOW_REPLIES = {
                         "What should I bring to my dermatology appointment?"),
     "wrong_class": ("What does a dermatoscope show?", "A dermatoscope is a lens with a light that shows a dermatofibroma "
                     "(mole) up close."),
+    "question_first": ("It bled a tiny bit once when I nicked it shaving last week but stopped straight away. Worth "
+                       "mentioning to the doctor?", "**What's the difference between a councillor and an MP?**\n- Yes, "
+                       "it does have something to do with politics. It is not about what you can wear."),
+    "transcript": ("What does a dermatoscope show?", "Person: what does a dermatoscope show\nAssistant: A dermatoscope "
+                   "is a lens with a light that shows a spot up close."),
+    "echo": ("It bled once when I scratched it last month, is that a warning sign?", "The AI's answer was replaced by "
+             "a standard answer from the app's curated material, because it contained the question asked in the chat."),
 }
 
 
@@ -443,3 +450,12 @@ async def test_a_hollow_answer_is_replaced_before_any_of_it_shows(kind: str, con
     assert final.source == "curated" and final.text.startswith("*The AI's answer was replaced")
     assert render(CHECKS[kind].reason) in final.note  # type: ignore[operator]  # a note is set
     assert reply.splitlines()[0] not in final.text
+
+
+def test_the_models_history_leaves_out_the_apps_notes(context: FollowupContext) -> None:
+    """SmolLM2 wrote back the notes it had read in the history ("The AI's answer was replaced ...") as its answer."""
+    note = "*The AI's answer was replaced by a standard answer from the app's curated material, because it contained x.*"
+    history = [("user", "Does a biopsy hurt?"), ("assistant", f"{note}\n\nA biopsy is done under local anaesthetic.")]
+    messages = build_messages("Is it safe?", context.model_copy(update={"history": history}), "en")
+    user = str(messages[-1]["content"])
+    assert "A biopsy is done under local anaesthetic." in user and "was replaced" not in user
