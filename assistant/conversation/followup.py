@@ -150,10 +150,15 @@ def _forbidden_headings() -> tuple[str, ...]:
     return prompt_headings + context_labels + tuple(s.title for s in report_sections())
 
 
-def output_context(language: str, question: str | None = None) -> OutputContext:
-    """The checks of a follow-up answer; with the `question`, it must also be an answer to it."""
+def output_context(language: str, question: str | None = None, earlier: tuple[str, ...] = ()) -> OutputContext:
+    """The checks of a follow-up answer; with the `question`, it must also be an answer to it, and with the
+    conversation's `earlier` answers, not one of them written out again."""
     return OutputContext(instructions=instruction_texts(), headings=_forbidden_headings(), language=language, phones=True,
-                         question=question)
+                         question=question, earlier=earlier)
+
+
+def _earlier_answers(context: FollowupContext) -> tuple[str, ...]:
+    return tuple(APP_NOTE.sub("", text) for role, text in context.history if role == "assistant")
 
 
 def min_relevance() -> float:
@@ -236,7 +241,7 @@ async def answer(
         return
 
     assert llm is not None  # the only case left once `final` is None
-    checker = AnswerChecker(output_context(verdict.language, question), _unrelated_to(question))
+    checker = AnswerChecker(output_context(verdict.language, question, _earlier_answers(context)), _unrelated_to(question))
     checked = CheckedStream(llm.stream(build_messages(question, context, verdict.language)), checker, what="follow-up answer")
     async with aclosing(checked):  # the model's stream closed here, however the answer ends
         async for shown in checked:

@@ -27,7 +27,7 @@ from pydantic import BaseModel, ConfigDict
 from assistant.safety.answer_checks import (find_echoed_question, find_filler, find_hollow, find_question_first,
                                              find_transcript, find_wrong_class)
 from assistant.safety.forbidden import _sentence_spans, find_forbidden
-from assistant.safety.violations import Violation
+from assistant.safety.violations import Violation, ViolationKind
 from assistant.text.lexicon import WORD, fold, normalise
 from assistant.text.locale import detect
 
@@ -49,13 +49,16 @@ def _template_words(text: str) -> list[list[str]]:
     return [WORD.findall(normalise(part)) for part in re.split(r"\$\w+|\$\{\w+\}|\"[^\"\n]*\"", text)]
 
 
-@cache
-def _shingles(instructions: tuple[str, ...]) -> frozenset[tuple[str, ...]]:
+def _runs(texts: tuple[str, ...]) -> frozenset[tuple[str, ...]]:
+    """Every run of ECHO_WORDS words in `texts`."""
     out: set[tuple[str, ...]] = set()
-    for text in instructions:
+    for text in texts:
         for words in _template_words(text):
             out.update(tuple(words[i : i + ECHO_WORDS]) for i in range(len(words) - ECHO_WORDS + 1))
     return frozenset(out)
+
+
+_shingles = cache(_runs)  # the instruction texts: a few sets for the process; a conversation's answers: never kept
 
 
 # Instructions about writing, in the model's own words ("do not use numbered lists unless...", "the above
@@ -103,16 +106,21 @@ def find_repetition(text: str) -> list[Violation]:
 def find_echo(text: str, instructions: tuple[str, ...]) -> list[Violation]:
     """Runs of ECHO_WORDS words that also appear in any of the instruction texts, and sentences that
     are instructions about the writing itself."""
-    shingles = _shingles(instructions)
     folded = fold(text)
-    words = [(m.group(0), m.start(), m.end()) for m in WORD.finditer(folded)]
-    found: list[Violation] = [Violation(kind="echo", text=text[m.start() : m.end()], start=m.start(), end=m.end())
-                              for m in _META.finditer(folded)]
+    meta = [Violation(kind="echo", text=text[m.start() : m.end()], start=m.start(), end=m.end())
+            for m in _META.finditer(folded)]
+    return meta + find_shared_runs(text, _shingles(instructions), "echo")
+
+
+def find_shared_runs(text: str, shingles: frozenset[tuple[str, ...]], kind: ViolationKind) -> list[Violation]:
+    """Runs of ECHO_WORDS words of `text` that are among `shingles` (`_runs` of other texts), as `kind`."""
+    words = [(m.group(0), m.start(), m.end()) for m in WORD.finditer(fold(text))]
+    found: list[Violation] = []
     i = 0
     while i <= len(words) - ECHO_WORDS:
         if tuple(w for w, _, _ in words[i : i + ECHO_WORDS]) in shingles:
             start, end = words[i][1], words[i + ECHO_WORDS - 1][2]
-            found.append(Violation(kind="echo", text=text[start:end], start=start, end=end))
+            found.append(Violation(kind=kind, text=text[start:end], start=start, end=end))
             i += ECHO_WORDS
         else:
             i += 1
@@ -171,6 +179,7 @@ class OutputContext(BaseModel):
     figures: bool = False  # model figures are dropped (report sections)
     phones: bool = False  # phone numbers are refused (follow-up answers)
     question: str | None = None  # the question answered (follow-up answers): not echoed, and said more than
+    earlier: tuple[str, ...] = ()  # the conversation's earlier answers: a small model wrote one out again
 
 
 def check_output(text: str, context: OutputContext = OutputContext()) -> list[Violation]:
@@ -178,6 +187,8 @@ def check_output(text: str, context: OutputContext = OutputContext()) -> list[Vi
     found = find_forbidden(text) + find_repetition(text)
     if context.instructions:
         found += find_echo(text, context.instructions)
+    if context.earlier:
+        found += find_shared_runs(text, _runs(context.earlier), "earlier_answer")
     if context.headings:
         found += find_headings(text, context.headings)
     if context.figures:

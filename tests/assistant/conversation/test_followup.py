@@ -459,3 +459,16 @@ def test_the_models_history_leaves_out_the_apps_notes(context: FollowupContext) 
     messages = build_messages("Is it safe?", context.model_copy(update={"history": history}), "en")
     user = str(messages[-1]["content"])
     assert "A biopsy is done under local anaesthetic." in user and "was replaced" not in user
+
+
+async def test_an_earlier_answer_written_out_again_is_replaced(context: FollowupContext,
+                                                               fault_llm: FaultLLMServer) -> None:
+    """SmolLM2 answered five different questions with the same earlier answer, word for word."""
+    earlier = "What to do next: book an appointment with a dermatologist within one to two weeks, and bring your photo."
+    history = [("user", "What should I do?"), ("assistant", earlier)]
+    url = fault_llm.add(Script(reply=earlier + " It helps the doctor compare.", chunk_chars=5))
+    async with llm(url) as client:
+        _, final = await run("Which SPF is enough for very fair skin?", context.model_copy(update={"history": history}),
+                             client)
+    assert final.source == "curated" and render(CHECKS["earlier_answer"].reason) in final.note  # type: ignore[operator]
+    assert earlier not in final.text
