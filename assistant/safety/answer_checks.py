@@ -34,6 +34,7 @@ EMPTY_WORDS = 2  # an answer with fewer content words than this is empty...
 HOLLOW_NEW_WORDS = 3  # ...and one with fewer than this many the question did not already have says nothing new
 ECHO_SHARE = 0.5  # a question in the answer that has this share of the question's content words puts it back
 ECHO_SIMILARITY = 0.8  # a sentence this similar to the question (word by word) is the question
+QUOTED_WORDS = 8  # a run this long of the question's own words is the question quoted, not answered
 
 
 def _stem(word: str) -> str:
@@ -78,9 +79,11 @@ def find_question_first(text: str) -> list[Violation]:
 
 
 def find_echoed_question(text: str, question: str) -> list[Violation]:
-    """Sentences that put the question back: the question itself (ECHO_SIMILARITY), or a question that shares
-    ECHO_SHARE of its content words."""
+    """Sentences that put the question back: the question itself (ECHO_SIMILARITY), a question that shares
+    ECHO_SHARE of its content words, or QUOTED_WORDS of its words in a row ('je vais répondre à la question
+    "ma mère vient de s'effondrer dans le salon"')."""
     asked, asked_words = set(_content(question)), WORD.findall(fold(question))
+    quoted = {tuple(asked_words[i : i + QUOTED_WORDS]) for i in range(len(asked_words) - QUOTED_WORDS + 1)}
     found = []
     for s, e in _sentence_spans(text):
         sentence = text[s:e]
@@ -89,7 +92,8 @@ def find_echoed_question(text: str, question: str) -> list[Violation]:
             continue
         same = difflib.SequenceMatcher(None, words, asked_words).ratio() >= ECHO_SIMILARITY
         shared = len(asked & set(_content(sentence)))
-        if same or (sentence.rstrip(" *_").endswith("?") and asked and shared >= ECHO_SHARE * len(asked)):
+        quotes = any(tuple(words[i : i + QUOTED_WORDS]) in quoted for i in range(len(words) - QUOTED_WORDS + 1))
+        if same or quotes or (sentence.rstrip(" *_").endswith("?") and asked and shared >= ECHO_SHARE * len(asked)):
             found.append(Violation(kind="echoed_question", text=sentence, start=s, end=e))
     return found
 

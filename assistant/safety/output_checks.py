@@ -80,18 +80,25 @@ _META = re.compile(
 REPEAT_RUN_WORDS = 4  # a run of this many words...
 REPEAT_RUN_TIMES = 4  # ...seen this many times is a loop, not writing
 REPEAT_LINE_TIMES = 3  # the same sentence or line this many times
+REPEAT_OPENING_WORDS = 6  # an opening sentence this long written again: the model started over
 
 
 def find_repetition(text: str) -> list[Violation]:
-    """A sentence repeated REPEAT_LINE_TIMES times, or a run of REPEAT_RUN_WORDS words repeated
-    REPEAT_RUN_TIMES times: the first repeat is reported, whole text replaced."""
+    """A sentence repeated REPEAT_LINE_TIMES times, a run of REPEAT_RUN_WORDS words repeated
+    REPEAT_RUN_TIMES times, or the opening sentence of the text or of a paragraph (REPEAT_OPENING_WORDS or
+    more) written again: SmolLM2 wrote its first paragraph out again after the second. (A sentence said
+    twice inside the text is not a loop: a curated answer states the urgency line, then the result with it.)
+    The first repeat is reported, whole text replaced."""
     seen: dict[str, int] = {}
+    openings: set[str] = set()
     for s, e in _sentence_spans(text):
         key = " ".join(WORD.findall(fold(text[s:e])))
         if len(key.split()) >= 2:
             seen[key] = seen.get(key, 0) + 1
-            if seen[key] >= REPEAT_LINE_TIMES:
+            if seen[key] >= REPEAT_LINE_TIMES or (seen[key] == 2 and key in openings):
                 return [Violation(kind="repetition", text=text[s:e], start=s, end=e)]
+        if len(key.split()) >= REPEAT_OPENING_WORDS and (s == 0 or text[:s].rstrip(" \t").endswith("\n\n")):
+            openings.add(key)
     words = [(m.group(0), m.start(), m.end()) for m in WORD.finditer(fold(text))]
     runs: dict[tuple[str, ...], int] = {}
     for i in range(len(words) - REPEAT_RUN_WORDS + 1):
