@@ -158,7 +158,9 @@ def output_context(language: str, question: str | None = None, earlier: tuple[st
 
 
 def _earlier_answers(context: FollowupContext) -> tuple[str, ...]:
-    return tuple(APP_NOTE.sub("", text) for role, text in context.history if role == "assistant")
+    """The conversation's earlier messages, both sides: SmolLM2 wrote out an earlier answer, and once an
+    earlier patient's question, as its answer."""
+    return tuple(APP_NOTE.sub("", text) for _, text in context.history)
 
 
 def min_relevance() -> float:

@@ -11,6 +11,7 @@ from assistant.safety.forbidden import _sentence_spans
 from assistant.safety.violations import Violation
 from assistant.text.lexicon import WORD, fold, pattern_table, patterns
 from assistant.text.lexicon import words as word_list
+from assistant.text.locale import LOCALES
 
 # Talk about the answer instead of an answer, in a small model's words under the follow-up prompt (whose
 # last line is "Answer the question above in English"): "The answer to the question above is:", "The answer
@@ -24,8 +25,8 @@ _FILLER = re.compile(patterns("filler"), re.I | re.M)
 _TRANSCRIPT = re.compile(patterns("transcript"), re.I | re.M)
 
 
-# Words that carry no answer (prompts/lexicon/en.toml).
-_EMPTY_WORDS = word_list("empty")
+# Words that carry no answer, in the six languages (prompts/lexicon/<language>.toml `empty`).
+_EMPTY_WORDS = frozenset().union(*(word_list("empty", language) for language in LOCALES))
 
 
 _SUFFIXES = ("ing", "ed", "es", "s", "ful", "ly")

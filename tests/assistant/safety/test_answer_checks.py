@@ -7,7 +7,8 @@ from __future__ import annotations
 import pytest
 
 from assistant.safety.answer_checks import find_echoed_question, find_question_first, find_transcript, find_wrong_class
-from assistant.safety.output_checks import check_output
+from assistant.safety.answer_checks import find_hollow
+from assistant.safety.output_checks import OutputContext, check_output
 
 
 @pytest.mark.parametrize("reply", [
@@ -114,3 +115,18 @@ def test_a_sentence_said_again_inside_an_answer_is_not_a_loop() -> None:
 def test_the_result_read_as_a_verdict_is_a_diagnosis_claim() -> None:
     reply = "The chart has only one color: blue. This means it's a type of skin cancer called Basal cell carcinoma."
     assert "diagnosis" in {v.kind for v in check_output(reply)}
+
+
+def test_an_answer_of_the_questions_own_words_is_a_tautology_in_german() -> None:
+    # SmolLM2, fourth HTTP run: the German function words were counted as something said.
+    question = "wie mache ich Fotos, um den Fleck zu verfolgen?"
+    assert [v.kind for v in find_hollow("Ich habe es ein Fotos, um den Fleck zu verfolgen.", question)] == ["tautology"]
+    answer = "Machen Sie jeden Monat ein Foto bei Tageslicht, immer aus demselben Abstand, mit einem Lineal daneben."
+    assert find_hollow(answer, question) == []
+
+
+def test_an_earlier_question_of_the_patient_written_back_is_found() -> None:
+    # SmolLM2, fourth HTTP run: a question the patient had asked earlier, given as the answer to a later one.
+    earlier = "Je tue le temps dans la salle d'attente... quelles questions je devrais poser au dermato pour pas oublier ?"
+    context = OutputContext(question="Il y a une petite croûte dessus, je refais la photo plus tard ?", earlier=(earlier,))
+    assert "earlier_answer" in {v.kind for v in check_output(earlier, context)}
