@@ -152,12 +152,12 @@ def _forbidden_headings() -> tuple[str, ...]:
 
 def output_context(language: str, question: str | None = None, earlier: tuple[str, ...] = ()) -> OutputContext:
     """The checks of a follow-up answer; with the `question`, it must also be an answer to it, and with the
-    conversation's `earlier` answers, not one of them written out again."""
+    conversation's `earlier` messages, not one of them written out again."""
     return OutputContext(instructions=instruction_texts(), headings=_forbidden_headings(), language=language, phones=True,
                          question=question, earlier=earlier)
 
 
-def _earlier_answers(context: FollowupContext) -> tuple[str, ...]:
+def _earlier_messages(context: FollowupContext) -> tuple[str, ...]:
     """The conversation's earlier messages, both sides: SmolLM2 wrote out an earlier answer, and once an
     earlier patient's question, as its answer."""
     return tuple(APP_NOTE.sub("", text) for _, text in context.history)
@@ -243,7 +243,7 @@ async def answer(
         return
 
     assert llm is not None  # the only case left once `final` is None
-    checker = AnswerChecker(output_context(verdict.language, question, _earlier_answers(context)), _unrelated_to(question))
+    checker = AnswerChecker(output_context(verdict.language, question, _earlier_messages(context)), _unrelated_to(question))
     checked = CheckedStream(llm.stream(build_messages(question, context, verdict.language)), checker, what="follow-up answer")
     async with aclosing(checked):  # the model's stream closed here, however the answer ends
         async for shown in checked:

@@ -83,6 +83,15 @@ REPEAT_LINE_TIMES = 3  # the same sentence or line this many times
 REPEAT_OPENING_WORDS = 6  # an opening sentence this long written again: the model started over
 
 
+def _opens_paragraph(text: str, start: int) -> bool:
+    """Does `start` begin the text, or a line after a blank one (spaces before it aside)? Looks back from
+    `start` only: this runs for every sentence of every streamed check."""
+    i = start
+    while i and text[i - 1] in " \t":
+        i -= 1
+    return start == 0 or text[max(i - 2, 0) : i] == "\n\n"
+
+
 def find_repetition(text: str) -> list[Violation]:
     """A sentence repeated REPEAT_LINE_TIMES times, a run of REPEAT_RUN_WORDS words repeated
     REPEAT_RUN_TIMES times, or the opening sentence of the text or of a paragraph (REPEAT_OPENING_WORDS or
@@ -97,7 +106,7 @@ def find_repetition(text: str) -> list[Violation]:
             seen[key] = seen.get(key, 0) + 1
             if seen[key] >= REPEAT_LINE_TIMES or (seen[key] == 2 and key in openings):
                 return [Violation(kind="repetition", text=text[s:e], start=s, end=e)]
-        if len(key.split()) >= REPEAT_OPENING_WORDS and (s == 0 or text[:s].rstrip(" \t").endswith("\n\n")):
+        if len(key.split()) >= REPEAT_OPENING_WORDS and _opens_paragraph(text, s):
             openings.add(key)
     words = [(m.group(0), m.start(), m.end()) for m in WORD.finditer(fold(text))]
     runs: dict[tuple[str, ...], int] = {}
@@ -186,7 +195,7 @@ class OutputContext(BaseModel):
     figures: bool = False  # model figures are dropped (report sections)
     phones: bool = False  # phone numbers are refused (follow-up answers)
     question: str | None = None  # the question answered (follow-up answers): not echoed, and said more than
-    earlier: tuple[str, ...] = ()  # the conversation's earlier answers: a small model wrote one out again
+    earlier: tuple[str, ...] = ()  # the conversation's earlier messages: a small model wrote one out again
 
 
 def check_output(text: str, context: OutputContext = OutputContext()) -> list[Violation]:
