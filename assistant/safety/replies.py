@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from typing import Literal
 
+from assistant.safety.rules import CALL_NOW_CATEGORIES
 from assistant.safety.verdict import Route, Verdict
 from tools.text import DEFAULT_LOCALE, has, render, t, term
 
 # The fixed replies, worded by the catalogue's reply.<kind> in each locale.
-ReplyKind = Literal["emergency", "self_harm", "decline_diagnosis", "decline_prescription", "decline_jailbreak",
+ReplyKind = Literal["emergency", "emergency_now", "self_harm", "decline_diagnosis", "decline_prescription", "decline_jailbreak",
                     "off_topic", "no_image", "keep_appointment", "after_escalation"]
 
 
@@ -32,7 +33,7 @@ def reply_text(kind: ReplyKind, language: str, **values: object) -> str:
 def _emergency_reply(category: str, language: str) -> str:
     lang = language if has("reply.emergency", language) else DEFAULT_LOCALE
     lead = term("emergency_lead", category)
-    body = reply_text("emergency", lang)
+    body = reply_text("emergency_now" if category in CALL_NOW_CATEGORIES else "emergency", lang)
     return f"{render(lead, lang)}\n\n{body}" if has(lead.id, lang) else body
 
 

@@ -36,6 +36,8 @@ def _rules() -> tuple[_Rule, ...]:
 _RULES = _rules()
 # Each has its line before the emergency reply: emergency_lead.<category>.
 EMERGENCY_CATEGORIES = tuple(dict.fromkeys(cat for route, cat, _, _ in _RULES if route is Route.EMERGENCY))
+# Whose reply says to call the emergency number now and nothing gentler (reply.emergency_now).
+CALL_NOW_CATEGORIES = frozenset(rule["category"] for rule in input_rules() if rule.get("call_now"))
 _COMPILED = tuple((route, cat, tuple(re.compile(p) for p in pats), guarded) for route, cat, pats, guarded in _RULES)
 # Off-topic words count only when the message has no skin word ("is the sun strong in this weather?" stays in
 # scope); sunscreen and everyday care (moisturiser, make-up) are not a prescription ("which sunscreen should I use?").

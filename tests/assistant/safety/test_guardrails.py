@@ -187,9 +187,11 @@ def test_normalise_removes_accents_and_case() -> None:
 
 # ---------------------------------------------------------------- fixed replies
 
-EMERGENCY_CATEGORIES = ["bleeding", "rapid_change", "severe_pain", "fever_rash", "breathing"]
-# A word each language's reply must contain, so a reply in the wrong language fails.
-LANGUAGE_WORD = {"en": "doctor", "es": "médico", "fr": "médecin", "de": "Ärztin", "it": "medico", "pt": "médico"}
+EMERGENCY_CATEGORIES = ["bleeding", "rapid_change", "severe_pain", "fever_rash", "breathing", "collapse"]
+# A word each language's reply must contain, so a reply in the wrong language fails (the call-now replies,
+# breathing and collapse, name the emergency number and no doctor).
+LANGUAGE_WORD = {"en": "emergency", "es": "emergencia", "fr": "urgence", "de": "Notruf", "it": "emergenza",
+                 "pt": "emergência"}
 ALLOWED_NUMBERS = {"911", "112", "999", "192", "10", "15"}  # emergency numbers (192: Brazil's SAMU); minutes of pressure; 10 MB
 
 

@@ -8,7 +8,9 @@ import pytest
 from assistant.safety.input_rails import check_message
 from assistant.safety.replies import fixed_reply
 from assistant.safety.rules import check_rules
-from assistant.safety.verdict import Route
+from assistant.safety.verdict import Route, Verdict
+from assistant.text.locale import LOCALES
+from tools.text import t
 from assistant.text.lexicon import without
 
 SWALLOWED = [
@@ -103,3 +105,14 @@ def test_the_semantic_layer_never_reads_the_idiom(monkeypatch: pytest.MonkeyPatc
     assert calm.route is Route.IN_SCOPE
     alarm = check_message("Ich sterbe innerlich, jeden Tag ein bisschen mehr", _Crisis())
     assert (alarm.route, alarm.layer) == (Route.SELF_HARM, "semantic")
+
+
+@pytest.mark.parametrize("language", LOCALES)
+def test_a_call_now_emergency_says_to_call_and_nothing_gentler(language: str) -> None:
+    """After "someone has collapsed" or "trouble breathing", the reply must not go on to "otherwise, a doctor
+    today": those are worded for bleeding. Bleeding keeps its steps."""
+    for category in ("collapse", "breathing"):
+        reply = fixed_reply(Verdict(route=Route.EMERGENCY, category=category, language=language))
+        assert reply == f"{t(f'emergency_lead.{category}', language)}\n\n{t('reply.emergency_now', language)}"
+    bleeding = fixed_reply(Verdict(route=Route.EMERGENCY, category="bleeding", language=language))
+    assert bleeding.endswith(t("reply.emergency", language))

@@ -44,7 +44,7 @@ FAMILIES = {
 DYNAMIC = {f"{family}.{code}": set() for family, codes in FAMILIES.items() for code in codes} | {
     unit: {"n"} for _, unit in SIZE_UNITS} | {"reply.no_image": {"max_mb"}, "browser.too_large": {"max_mb"}}
 # What every locale must word itself: a crisis reply in English may not be understood in time.
-EVERY_LOCALE = {"reply.english_only", "reply.emergency", "reply.self_harm"} | {
+EVERY_LOCALE = {"reply.english_only", "reply.emergency", "reply.emergency_now", "reply.self_harm"} | {
     f"emergency_lead.{c}" for c in EMERGENCY_CATEGORIES}
 
 
