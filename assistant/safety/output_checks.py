@@ -83,20 +83,30 @@ REPEAT_LINE_TIMES = 3  # the same sentence or line this many times
 REPEAT_OPENING_WORDS = 6  # an opening sentence this long written again: the model started over
 
 
-def _opens_paragraph(text: str, start: int) -> bool:
-    """Does `start` begin the text, or a line after a blank one (spaces before it aside)? Looks back from
-    `start` only: this runs for every sentence of every streamed check."""
+_ITEM_NUMBER = re.compile(r"\d{1,2}[.)][ \t]*$")  # "2. " before a sentence: the sentence opens a list item
+
+
+def _opens_line(text: str, start: int) -> bool:
+    """Does `start` begin the text or a line: a paragraph, a heading or a list item ("- ", "* " are part of
+    the sentence; "2. " is split off before it)? Looks back from `start` only: this runs for every sentence
+    of every streamed check."""
     i = start
     while i and text[i - 1] in " \t":
         i -= 1
-    return start == 0 or text[max(i - 2, 0) : i] == "\n\n"
+    number = _ITEM_NUMBER.search(text, max(i - 8, 0), start)
+    if number:
+        i = number.start()
+        while i and text[i - 1] in " \t":
+            i -= 1
+    return i == 0 or text[i - 1] == "\n"
 
 
 def find_repetition(text: str) -> list[Violation]:
     """A sentence repeated REPEAT_LINE_TIMES times, a run of REPEAT_RUN_WORDS words repeated
-    REPEAT_RUN_TIMES times, or the opening sentence of the text or of a paragraph (REPEAT_OPENING_WORDS or
-    more) written again: SmolLM2 wrote its first paragraph out again after the second. (A sentence said
-    twice inside the text is not a loop: a curated answer states the urgency line, then the result with it.)
+    REPEAT_RUN_TIMES times, or a sentence that opens a line (a paragraph, a list item; REPEAT_OPENING_WORDS
+    words or more) written again: SmolLM2 wrote its first paragraph out again after the second, and its
+    first bullet again as the last. (A sentence said twice inside the text is not a loop: a curated answer
+    states the urgency line, then the result with it.)
     The first repeat is reported, whole text replaced."""
     seen: dict[str, int] = {}
     openings: set[str] = set()
@@ -106,7 +116,7 @@ def find_repetition(text: str) -> list[Violation]:
             seen[key] = seen.get(key, 0) + 1
             if seen[key] >= REPEAT_LINE_TIMES or (seen[key] == 2 and key in openings):
                 return [Violation(kind="repetition", text=text[s:e], start=s, end=e)]
-        if len(key.split()) >= REPEAT_OPENING_WORDS and _opens_paragraph(text, s):
+        if len(key.split()) >= REPEAT_OPENING_WORDS and _opens_line(text, s):
             openings.add(key)
     words = [(m.group(0), m.start(), m.end()) for m in WORD.finditer(fold(text))]
     runs: dict[tuple[str, ...], int] = {}

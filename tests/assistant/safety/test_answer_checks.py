@@ -91,6 +91,31 @@ def test_the_opening_sentence_written_again_is_a_loop() -> None:
     assert "repetition" in {v.kind for v in check_output(QUOTING + " Pourquoi pas ? " + QUOTING)}
 
 
+# Fifth run (in-scope cases only): four bullets of invented content whose first is written again as the last.
+BULLET_AGAIN = (
+    "**What the colours on the chart mean:**\n- The chart is a skin test, so it's not a medical device. It only "
+    "tells you what to look for when checking your skin.\n- The colour of the chart is tiny: this means that there "
+    "are just 10 numbers in each row and column.\n- The chart is a skin test, so it's not a medical device. It only "
+    "tells you what to look for when checking your skin."
+)
+
+
+@pytest.mark.parametrize("text", [
+    BULLET_AGAIN,
+    BULLET_AGAIN.replace("\n- ", "\n1. ", 1).replace("\n- ", "\n2. ", 1).replace("\n- ", "\n3. ", 1),
+])
+def test_a_list_item_written_again_is_a_loop(text: str) -> None:
+    found = check_output(text)
+    assert "repetition" in {v.kind for v in found}
+    assert min(v.start for v in found if v.kind == "repetition") > text.index("10 numbers")  # the second copy
+
+
+def test_a_sentence_after_a_number_inside_a_line_is_not_an_opening() -> None:
+    line = "The chart is a skin test, so it's not a medical device."
+    text = f"See version 2. {line} To repeat it: yes. {line}"
+    assert "repetition" not in {v.kind for v in check_output(text)}
+
+
 def test_an_answer_that_quotes_the_question_puts_it_back() -> None:
     question = "ma mère vient de s'effondrer dans le salon, elle répond plus, qu'est ce que je fais ????"
     assert [v.kind for v in find_echoed_question(QUOTING, question)] == ["echoed_question"]
