@@ -9,7 +9,7 @@ import re
 
 from assistant.safety.forbidden import _sentence_spans
 from assistant.safety.violations import Violation
-from assistant.text.lexicon import WORD, fold, pattern_table, patterns
+from assistant.text.lexicon import WORD, fold, pattern_table, patterns, word_runs
 from assistant.text.lexicon import words as word_list
 from assistant.text.locale import LOCALES
 
@@ -84,7 +84,7 @@ def find_echoed_question(text: str, question: str) -> list[Violation]:
     ECHO_SHARE of its content words, or QUOTED_WORDS of its words in a row ('je vais répondre à la question
     "ma mère vient de s'effondrer dans le salon"')."""
     asked, asked_words = set(_content(question)), WORD.findall(fold(question))
-    quoted = {tuple(asked_words[i : i + QUOTED_WORDS]) for i in range(len(asked_words) - QUOTED_WORDS + 1)}
+    quoted = set(word_runs(asked_words, QUOTED_WORDS))
     found = []
     for s, e in _sentence_spans(text):
         sentence = text[s:e]
@@ -93,7 +93,7 @@ def find_echoed_question(text: str, question: str) -> list[Violation]:
             continue
         same = difflib.SequenceMatcher(None, words, asked_words).ratio() >= ECHO_SIMILARITY
         shared = len(asked & set(_content(sentence)))
-        quotes = any(tuple(words[i : i + QUOTED_WORDS]) in quoted for i in range(len(words) - QUOTED_WORDS + 1))
+        quotes = not quoted.isdisjoint(word_runs(words, QUOTED_WORDS))
         if same or quotes or (sentence.rstrip(" *_").endswith("?") and asked and shared >= ECHO_SHARE * len(asked)):
             found.append(Violation(kind="echoed_question", text=sentence, start=s, end=e))
     return found

@@ -28,7 +28,7 @@ from assistant.safety.answer_checks import (find_echoed_question, find_filler, f
                                              find_transcript, find_wrong_class)
 from assistant.safety.forbidden import _sentence_spans, find_forbidden
 from assistant.safety.violations import Violation, ViolationKind
-from assistant.text.lexicon import WORD, fold, normalise
+from assistant.text.lexicon import WORD, fold, normalise, word_runs
 from assistant.text.locale import detect
 
 # ---------------------------------------------------------------- checks that need context
@@ -54,7 +54,7 @@ def _runs(texts: tuple[str, ...]) -> frozenset[tuple[str, ...]]:
     out: set[tuple[str, ...]] = set()
     for text in texts:
         for words in _template_words(text):
-            out.update(tuple(words[i : i + ECHO_WORDS]) for i in range(len(words) - ECHO_WORDS + 1))
+            out.update(word_runs(words, ECHO_WORDS))
     return frozenset(out)
 
 
@@ -120,8 +120,7 @@ def find_repetition(text: str) -> list[Violation]:
             openings.add(key)
     words = [(m.group(0), m.start(), m.end()) for m in WORD.finditer(fold(text))]
     runs: dict[tuple[str, ...], int] = {}
-    for i in range(len(words) - REPEAT_RUN_WORDS + 1):
-        run = tuple(w for w, _, _ in words[i : i + REPEAT_RUN_WORDS])
+    for i, run in enumerate(word_runs([w for w, _, _ in words], REPEAT_RUN_WORDS)):
         runs[run] = runs.get(run, 0) + 1
         if runs[run] >= REPEAT_RUN_TIMES:
             start, end = words[i][1], words[i + REPEAT_RUN_WORDS - 1][2]
@@ -141,10 +140,11 @@ def find_echo(text: str, instructions: tuple[str, ...]) -> list[Violation]:
 def find_shared_runs(text: str, shingles: frozenset[tuple[str, ...]], kind: ViolationKind) -> list[Violation]:
     """Runs of ECHO_WORDS words of `text` that are among `shingles` (`_runs` of other texts), as `kind`."""
     words = [(m.group(0), m.start(), m.end()) for m in WORD.finditer(fold(text))]
+    runs = word_runs([w for w, _, _ in words], ECHO_WORDS)
     found: list[Violation] = []
     i = 0
-    while i <= len(words) - ECHO_WORDS:
-        if tuple(w for w, _, _ in words[i : i + ECHO_WORDS]) in shingles:
+    while i < len(runs):
+        if runs[i] in shingles:
             start, end = words[i][1], words[i + ECHO_WORDS - 1][2]
             found.append(Violation(kind=kind, text=text[start:end], start=start, end=end))
             i += ECHO_WORDS

@@ -33,6 +33,12 @@ LANGUAGE_NAMES: dict[str, str] = {
 WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 
 
+def word_runs(words: list[str], n: int) -> list[tuple[str, ...]]:
+    """Every run of `n` consecutive words, in order (shingles): what the output checks compare to find
+    copied, quoted or looping text."""
+    return [tuple(words[i : i + n]) for i in range(len(words) - n + 1)]
+
+
 _SPELLINGS = {"ß": "ss", "’": "'", "‘": "'", "´": "'"}  # folded alike however they are typed
 
 
