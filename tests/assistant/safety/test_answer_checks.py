@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from assistant.safety.answer_checks import find_echoed_question, find_question_first, find_transcript, find_wrong_class
-from assistant.safety.answer_checks import find_hollow
+from assistant.safety.answer_checks import find_filler, find_hollow
 from assistant.safety.output_checks import OutputContext, check_output
 
 
@@ -114,6 +114,15 @@ def test_a_sentence_after_a_number_inside_a_line_is_not_an_opening() -> None:
     line = "The chart is a skin test, so it's not a medical device."
     text = f"See version 2. {line} To repeat it: yes. {line}"
     assert "repetition" not in {v.kind for v in check_output(text)}
+
+
+def test_an_answer_that_sends_the_patient_to_whoever_gave_the_answer_is_filler() -> None:
+    # Sixth run, blind-en-in_scope-02 ("It bled a tiny bit once when I nicked it shaving ... Worth mentioning to
+    # the doctor?"): the result's action line, then talk about "the answer" instead of one.
+    reply = ("**What to do next:**\n- Book an appointment with a dermatologist within 1–2 weeks.\n- If you have any "
+             "more questions, ask the person who gave you the answer directly.")
+    assert [v.kind for v in find_filler(reply)] == ["filler"]
+    assert find_filler("Ask the doctor who gave you the referral.") == []
 
 
 def test_an_answer_that_quotes_the_question_puts_it_back() -> None:
