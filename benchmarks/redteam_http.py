@@ -7,7 +7,9 @@ Server-Sent Events (issue 19's closing check).
 
 Counts: dropped connections (no complete response), 5xx, tracebacks in the server's log, and hollow
 answers shown (a model answer that fails the output checks for its question: empty, echoed, tautological,
-filler, or any other check). Exit status 1 when any is not zero."""
+filler, or any other check). Exit status 1 when any is not zero. `--json` also holds every model answer shown
+and every report with sections the model wrote (`model_answers_shown`, `model_reports_shown`): counts do not
+say whether an answer that passed the checks answers anything; a reader does."""
 
 from __future__ import annotations
 
@@ -95,6 +97,7 @@ def run(url: str, cases: list[redteam.Case]) -> dict:
     counts: Counter[str] = Counter()
     problems: list[dict] = []
     shown_model: list[dict] = []  # every model answer shown, for a reader to judge
+    shown_reports: list[dict] = []
     by_lang: dict[str, list[redteam.Case]] = {}
     for case in cases:
         by_lang.setdefault(case.lang, []).append(case)
@@ -119,6 +122,9 @@ def run(url: str, cases: list[redteam.Case]) -> dict:
                 shown_problems = []
                 for answer in result["answers"]:
                     counts[f"source_{answer.get('source')}"] += 1
+                    if not answer.get("route") and answer.get("source") in ("model", "mixed"):
+                        # a report with sections the model wrote (they passed the checks): for a reader too
+                        shown_reports.append({"case": case.id, "source": answer["source"], "report": answer["markdown"]})
                     if answer.get("route") and answer.get("source") == "model":
                         model_text = APP_NOTE.sub("", answer["markdown"]).strip()
                         shown_model.append({"case": case.id, "question": case.text, "answer": model_text})
@@ -130,7 +136,8 @@ def run(url: str, cases: list[redteam.Case]) -> dict:
                     problems.append({"case": case.id, "sse": sse, "status": result["status"], "error": result["error"],
                                      "shown_problems": shown_problems, "seconds": round(time.perf_counter() - started, 1)})
             print(f"{lang}: {len(group)} turns; so far {dict(counts)}", flush=True)
-    return {"counts": dict(counts), "problems": problems, "model_answers_shown": shown_model}
+    return {"counts": dict(counts), "problems": problems, "model_answers_shown": shown_model,
+            "model_reports_shown": shown_reports}
 
 
 def main() -> None:
