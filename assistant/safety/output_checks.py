@@ -60,6 +60,17 @@ def _runs(texts: tuple[str, ...]) -> frozenset[tuple[str, ...]]:
 
 _shingles = cache(_runs)  # the instruction texts: a few sets for the process; a conversation's answers: never kept
 
+# A short phrase of the prompt in quotes ('... della polizia («l'esame di un medico»)'): quotes mark words
+# taken from somewhere, and a report or an answer has nothing of its prompt to quote.
+QUOTED_ECHO_WORDS = 3
+_QUOTED = re.compile(r'«([^»\n]{3,160})»|"([^"\n]{3,160})"|“([^”\n]{3,160})”|„([^“”\n]{3,160})[“”]')
+
+
+@cache
+def _phrases(texts: tuple[str, ...]) -> tuple[str, ...]:
+    """The instruction texts' word runs, each joined with a space at both ends, for phrase lookups."""
+    return tuple(f" {' '.join(words)} " for text in texts for words in _template_words(text) if words)
+
 
 # Instructions about writing, in the model's own words ("do not use numbered lists unless...", "the above
 # section has been added by the app"): no patient text talks about sections, headings or prompts.
@@ -129,12 +140,19 @@ def find_repetition(text: str) -> list[Violation]:
 
 
 def find_echo(text: str, instructions: tuple[str, ...]) -> list[Violation]:
-    """Runs of ECHO_WORDS words that also appear in any of the instruction texts, and sentences that
-    are instructions about the writing itself."""
+    """Runs of ECHO_WORDS words that also appear in any of the instruction texts, a shorter phrase of them
+    in quotes (QUOTED_ECHO_WORDS words or more), and sentences that are instructions about the writing
+    itself."""
     folded = fold(text)
     meta = [Violation(kind="echo", text=text[m.start() : m.end()], start=m.start(), end=m.end())
             for m in _META.finditer(folded)]
-    return meta + find_shared_runs(text, _shingles(instructions), "echo")
+    quoted = []
+    for m in _QUOTED.finditer(folded):
+        words = WORD.findall(next(g for g in m.groups() if g is not None))
+        phrase = f" {' '.join(words)} "
+        if len(words) >= QUOTED_ECHO_WORDS and any(phrase in p for p in _phrases(instructions)):
+            quoted.append(Violation(kind="echo", text=text[m.start() : m.end()], start=m.start(), end=m.end()))
+    return meta + quoted + find_shared_runs(text, _shingles(instructions), "echo")
 
 
 def find_shared_runs(text: str, shingles: frozenset[tuple[str, ...]], kind: ViolationKind) -> list[Violation]:

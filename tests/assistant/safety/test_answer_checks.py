@@ -8,6 +8,7 @@ import pytest
 
 from assistant.safety.answer_checks import find_echoed_question, find_question_first, find_transcript, find_wrong_class
 from assistant.safety.answer_checks import find_filler, find_hollow
+from assistant.report.writer import instruction_texts as report_instructions
 from assistant.safety.output_checks import OutputContext, check_output
 
 
@@ -123,6 +124,31 @@ def test_an_answer_that_sends_the_patient_to_whoever_gave_the_answer_is_filler()
              "more questions, ask the person who gave you the answer directly.")
     assert [v.kind for v in find_filler(reply)] == ["filler"]
     assert find_filler("Ask the doctor who gave you the referral.") == []
+
+
+# SmolLM2 writing an Italian report (`ham10k report --locale it`): garbled sections that put a phrase of
+# their prompt (the section guides) in quotes.
+@pytest.mark.parametrize("section", [
+    "Unchiefabbile lista dei tipi per cambiare il sensazione delle visie e dell'attività della polizia "
+    "(«l'esame di un medico»).",
+    "Pregaggiando la visita da un dermatologo entro 1–2 settimane, consigliare il testo delle visie "
+    "(«l'esame di un medico»).",
+    'Look at "the warning signs" of the spot every month.',
+])
+def test_a_phrase_of_the_prompt_in_quotes_is_an_echo(section: str) -> None:
+    found = check_output(section, OutputContext(instructions=report_instructions()))
+    assert "echo" in {v.kind for v in found}
+
+
+@pytest.mark.parametrize("section", [
+    "Solo l'esame di un medico può dire che cosa sia la macchia.",  # the prompt's words, not quoted
+    'Doctors call these the "ABCDE" signs.',  # one word in quotes
+    'Write "grew since March" beside the photo.',  # quoted words of its own
+    'A dermatologist may say it "may be consistent with" a common spot.',  # the prompt's own quoted example
+])
+def test_quotes_of_the_answers_own_words_are_not_an_echo(section: str) -> None:
+    found = check_output(section, OutputContext(instructions=report_instructions()))
+    assert "echo" not in {v.kind for v in found}
 
 
 def test_an_answer_that_quotes_the_question_puts_it_back() -> None:
