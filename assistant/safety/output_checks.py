@@ -67,9 +67,10 @@ _QUOTED = re.compile(r'«([^»\n]{3,160})»|"([^"\n]{3,160})"|“([^”\n]{3,160
 
 
 @cache
-def _phrases(texts: tuple[str, ...]) -> tuple[str, ...]:
-    """The instruction texts' word runs, each joined with a space at both ends, for phrase lookups."""
-    return tuple(f" {' '.join(words)} " for text in texts for words in _template_words(text) if words)
+def _phrases(texts: tuple[str, ...]) -> str:
+    """The instruction texts' word runs as one string, a run per line with a space at both ends: a quoted
+    phrase is looked up with one `in`."""
+    return "\n".join(f" {' '.join(words)} " for text in texts for words in _template_words(text) if words)
 
 
 # Instructions about writing, in the model's own words ("do not use numbered lists unless...", "the above
@@ -150,7 +151,7 @@ def find_echo(text: str, instructions: tuple[str, ...]) -> list[Violation]:
     for m in _QUOTED.finditer(folded):
         words = WORD.findall(next(g for g in m.groups() if g is not None))
         phrase = f" {' '.join(words)} "
-        if len(words) >= QUOTED_ECHO_WORDS and any(phrase in p for p in _phrases(instructions)):
+        if len(words) >= QUOTED_ECHO_WORDS and phrase in _phrases(instructions):
             quoted.append(Violation(kind="echo", text=text[m.start() : m.end()], start=m.start(), end=m.end()))
     return meta + quoted + find_shared_runs(text, _shingles(instructions), "echo")
 
