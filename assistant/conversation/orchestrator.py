@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 import time
 import uuid
 from collections import deque
@@ -47,6 +48,7 @@ from assistant.llm.client import LLMClient, LLMConfig
 from assistant.report.model import Analysis, Report, ReportChunk
 from assistant.report.writer import stream_report
 from assistant.safety.intents import get_router, router_status
+from assistant.text import vocabulary
 from assistant.text.faq import faq_answer
 from assistant.text.locale import LocaleChoice, chosen, refine
 from assistant.text.markdown import escape_markdown
@@ -94,6 +96,8 @@ class Services:
         router = get_router()
         if router is not None:
             router.classify("warm-up")  # the first patient must not pay for lazy initialisation
+        # The output checks' word lists (a few seconds): built beside the weights, before the first model text.
+        threading.Thread(target=vocabulary.warm_up, name="vocabulary", daemon=True).start()
         try:
             ensemble = get_ensemble()
         except Exception as exc:  # missing or broken weights: the chat still answers, and says so

@@ -101,9 +101,10 @@ def instruction_texts() -> tuple[str, ...]:
 
 
 def output_context(spec: SectionSpec, locale: str = DEFAULT_LOCALE) -> OutputContext:
-    """The checks of one section: figures go, and the other sections' headings must not appear in it."""
+    """The checks of one section: figures go, the other sections' headings must not appear in it, and it is
+    written in real words of the report's language."""
     others = tuple(t for s in sections(locale) if s.number != spec.number for t in (s.title, *s.aliases))
-    return OutputContext(instructions=instruction_texts(), headings=others, figures=True)
+    return OutputContext(instructions=instruction_texts(), headings=others, figures=True, language=locale)
 
 
 _MISSING = msg("repair_problem.missing")

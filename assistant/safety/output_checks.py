@@ -9,7 +9,7 @@ what happens to text that fails it (`CHECKS`):
 Checks: diagnosis claims (negation-aware), medicine names and doses in the six languages, advice to skip
 or delay care, false reassurance, prompt echo (a run of `ECHO_WORDS` words from any instruction text),
 headings of other sections, figures, invented phone numbers, a reply in another language than the
-user's, filler that describes the text instead of saying anything, degenerate repetition, and an answer unrelated to the question (similarity in the intent router's embedding space).
+user's, words the language does not have, filler that describes the text instead of saying anything, degenerate repetition, and an answer unrelated to the question (similarity in the intent router's embedding space).
 Follow-up answers must also be answers (`find_filler`, `find_echoed_question`, `find_hollow`: no talk about
 "the answer to the question above", no question put back, more than the question's own words), and no
 text may call one of the seven classes by another's name (`find_wrong_class`).
@@ -30,6 +30,7 @@ from assistant.safety.forbidden import _sentence_spans, find_forbidden
 from assistant.safety.violations import Violation, ViolationKind
 from assistant.text.lexicon import WORD, fold, normalise, word_runs
 from assistant.text.locale import detect
+from assistant.text.vocabulary import unknown_words
 
 # ---------------------------------------------------------------- checks that need context
 
@@ -205,6 +206,14 @@ def sentence_languages(text: str) -> list[tuple[int, int, str | None]]:
     return out
 
 
+def find_invented(text: str, language: str) -> list[Violation]:
+    """Words that `language` does not have (assistant/text/vocabulary.py): a small model writing a language it
+    barely knows makes words up ("Wachshwartzzahl", "L'aspect habituelde (les égéments)") in sentences that
+    pass every other check. One is enough: the app's texts have none, and a real medical word the lists lack
+    belongs in the lexicon's `known` words."""
+    return [Violation(kind="invented_word", text=text[s:e], start=s, end=e) for s, e in unknown_words(text, language)]
+
+
 def find_language(text: str, language: str) -> list[Violation]:
     """Sentences placed with confidence in another language than `language`: unsure is not wrong."""
     return [Violation(kind="language", text=text[s:e], start=s, end=e)
@@ -241,7 +250,7 @@ def check_output(text: str, context: OutputContext = OutputContext()) -> list[Vi
     if context.phones:
         found += find_phones(text)
     if context.language:
-        found += find_language(text, context.language)
+        found += find_language(text, context.language) + find_invented(text, context.language)
     if context.question is not None:
         found += (find_filler(text) + find_echoed_question(text, context.question) + find_transcript(text)
                   + find_question_first(text))

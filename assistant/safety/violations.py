@@ -12,7 +12,7 @@ from tools.text import Message, render, term
 ViolationKind = Literal[
     "diagnosis", "dose", "drug", "dismissal", "reassurance", "echo", "heading", "figure", "phone", "language",
     "unrelated", "repetition", "empty", "tautology", "echoed_question", "filler", "wrong_class", "transcript",
-    "question_first", "earlier_answer",
+    "question_first", "earlier_answer", "invented_word",
 ]
 
 
@@ -53,6 +53,7 @@ CHECKS: dict[ViolationKind, OutputCheck] = {
         OutputCheck(name="transcript", action="replace_section"),
         OutputCheck(name="question_first", action="replace_answer"),
         OutputCheck(name="earlier_answer", action="replace_section"),
+        OutputCheck(name="invented_word", action="replace_section"),
     )
 }
 

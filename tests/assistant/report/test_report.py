@@ -289,3 +289,17 @@ def test_the_prompt_keeps_its_stable_part_first_for_the_servers_prefix_cache() -
     shared = len(commonprefix([a, b]))
     assert shared >= 0.75 * len(a), (shared, len(a))
     assert shared > a.index("## Screening result")  # everything before the result is shared
+
+
+def test_a_section_of_invented_words_is_replaced_in_its_language() -> None:
+    """SmolLM2's German section 7 in the HTTP red team passed every other check and was shown."""
+    result = classification("basal_cell_carcinoma", 0.95)
+    written = standard_report(result, locale="de").markdown
+    seven = re.search(r"^## 7\..*\n", written, flags=re.M)
+    eight = re.search(r"^## 8\.", written, flags=re.M)
+    assert seven and eight
+    text = written[: seven.end()] + "\n5. Wachshwartzzahl für die Kontrolle des Ergebnisliste\n\n" + written[eight.start():]
+    report = validate_report(text, result, locale="de")
+    assert [s.number for s in report.sections if s.source == "standard"] == [7, 9]
+    assert "Wachshwartzzahl" not in report.markdown
+    assert any("Wachshwartzzahl" in r for r in report.repairs)

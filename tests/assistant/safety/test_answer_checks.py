@@ -190,3 +190,17 @@ def test_an_earlier_question_of_the_patient_written_back_is_found() -> None:
     earlier = "Je tue le temps dans la salle d'attente... quelles questions je devrais poser au dermato pour pas oublier ?"
     context = OutputContext(question="Il y a une petite croûte dessus, je refais la photo plus tard ?", earlier=(earlier,))
     assert "earlier_answer" in {v.kind for v in check_output(earlier, context)}
+
+
+def test_an_answer_with_invented_words_is_not_shown() -> None:
+    """SmolLM2's answer through the HTTP red team (run 1), shown then: real French but for two words."""
+    from assistant.safety.output_checks import check_answer
+
+    answer = ("Il examine la tache avec un dermatoscope : une loupe éclairée pour la peau (biopierre). Cet examen ne "
+              "fera pas mal. Une réponse claire est utile, car elle contenait la question rénonable.")
+    question = "est-ce qu'une biopsie fait mal ?"
+    found = check_answer(answer, OutputContext(language="fr", question=question, phones=True))
+    assert not found.ok
+    assert [v.text for v in found.violations if v.kind == "invented_word"] == ["biopierre", "rénonable"]
+    real = answer.replace(" (biopierre)", "").replace(" rénonable", " posée")
+    assert check_answer(real, OutputContext(language="fr", question=question, phones=True)).ok
