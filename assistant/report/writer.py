@@ -55,7 +55,7 @@ from assistant.report.standard import (
 from assistant.safety import checked_stream
 from assistant.safety.checked_stream import CheckedStream
 from assistant.safety.forbidden import drop_sentences
-from assistant.safety.output_checks import OutputContext, check_output, clean_markdown
+from assistant.safety.output_checks import OutputContext, check_output, clean_markdown, unquoted
 from assistant.safety.violations import CHECKS, ViolationKind
 from assistant.text.locale import LOCALES
 from assistant.text.result import facts
@@ -125,7 +125,10 @@ def _check_body(body: str, spec: SectionSpec, locale: str = DEFAULT_LOCALE) -> t
     if rejected := [v for v in found if v.action != "drop_sentence"]:
         v = rejected[0]
         return body, notes, msg("repair_problem.contained", reason=CHECKS[v.kind].reason, text=v.text)
-    if len(re.findall(r"[^\W\d_]{2,}", body)) < MIN_WORDS:
+    # Its heading said again and the facts quoted ('Cosa significa la confidenza: "Il tipo più simile è..."'):
+    # nothing written.
+    title = set(re.findall(r"[^\W\d_]{2,}", spec.title.casefold()))
+    if len([w for w in re.findall(r"[^\W\d_]{2,}", unquoted(body).casefold()) if w not in title]) < MIN_WORDS:
         return body, notes, msg("repair_problem.empty")
     if _echoes_guide(body, spec.guide):
         return body, notes, msg("repair_problem.echoed_guide")

@@ -67,6 +67,11 @@ QUOTED_ECHO_WORDS = 3
 _QUOTED = re.compile(r'«([^»\n]{3,160})»|"([^"\n]{3,160})"|“([^”\n]{3,160})”|„([^“”\n]{3,160})[“”]')
 
 
+def unquoted(text: str) -> str:
+    """`text` without what it puts in quotes: words taken from somewhere, not written."""
+    return _QUOTED.sub(" ", text)
+
+
 @cache
 def _phrases(texts: tuple[str, ...]) -> str:
     """The instruction texts' word runs as one string, a run per line with a space at both ends: a quoted

@@ -303,3 +303,17 @@ def test_a_section_of_invented_words_is_replaced_in_its_language() -> None:
     assert [s.number for s in report.sections if s.source == "standard"] == [7, 9]
     assert "Wachshwartzzahl" not in report.markdown
     assert any("Wachshwartzzahl" in r for r in report.repairs)
+
+
+def test_a_section_that_only_says_its_heading_and_quotes_the_facts_is_empty() -> None:
+    """SmolLM2's Italian section 2 (`ham10k report --locale it`): the heading again, then the result's reason
+    in quotes."""
+    result = classification("basal_cell_carcinoma", 0.95)
+    written = standard_report(result, locale="it").markdown
+    two = re.search(r"^## 2\..*\n", written, flags=re.M)
+    three = re.search(r"^## 3\.", written, flags=re.M)
+    assert two and three
+    body = 'Cosa significa la confidenza: "Il tipo più simile è il carcinoma basocellulare".'
+    report = validate_report(written[: two.end()] + "\n" + body + "\n\n" + written[three.start():], result, locale="it")
+    assert [s.number for s in report.sections if s.source == "standard"] == [2, 9]
+    assert "Cosa significa la confidenza:" not in report.markdown
