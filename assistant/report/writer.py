@@ -69,15 +69,6 @@ MIN_WORDS = 4  # a section body shorter than this is treated as empty
 ECHO_SIMILARITY = 0.6  # a body this similar to its prompt guide is the guide copied back
 
 
-# ---------------------------------------------------------------- data files
-
-
-# ---------------------------------------------------------------- parsing
-
-
-# ---------------------------------------------------------------- prompt
-
-
 # ---------------------------------------------------------------- the report
 
 

@@ -26,7 +26,7 @@ def pool(tmp_path: Path) -> tuple[Path, Path]:
     do not exist: reading one would fail the run."""
     photos = sorted(ASSETS.glob("ISIC_*.jpg"))
     dx = catalogue().dx_codes
-    rows, split = [], []
+    rows = []
     for i in range(9):
         rows.append((f"train_{i}", str(photos[i % len(photos)]), dx[i % len(dx)], "train"))
     for i in range(7):
