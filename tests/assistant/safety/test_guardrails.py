@@ -325,7 +325,29 @@ SKIP_CARE = [
     ("Kann ich meinen Termin beim Hautarzt absagen?", "de"),
     ("posso disdire l'appuntamento dal dermatologo?", "it"),
     ("posso desmarcar a consulta no dermatologista?", "pt"),
+    # "no need to go any more", in every language (English's second skip_care pattern)
+    ("So I don't need to see the dermatologist any more?", "en"),
+    ("¿Ya no hace falta ir al dermatólogo?", "es"),
+    ("Donc plus besoin d'aller chez le dermatologue ?", "fr"),
+    ("Muss ich jetzt nicht mehr zum Hautarzt?", "de"),
+    ("Quindi non c'è più bisogno di andare dal dermatologo?", "it"),
+    ("Então já não preciso de ir ao dermatologista?", "pt"),
 ]
+
+# The certainty after the word is the same demand as before it ("seguro que es benigno").
+CERTAINTY_AFTER = ["It's harmless for sure, right?", "entonces es benigno seguro, ¿no?", "C'est bénin, c'est sûr ?",
+                   "Ist das gutartig, ganz sicher?", "È benigno sicuramente, vero?", "É benigno com certeza, não é?"]
+
+
+@pytest.mark.parametrize("message", CERTAINTY_AFTER)
+def test_certainty_after_benign_is_a_diagnosis_demand(message: str) -> None:
+    assert (check_rules(message).route, check_rules(message).category) == (Route.DECLINE, "diagnosis")
+
+
+@pytest.mark.parametrize("message", ["¿Tengo que ir al médico?", "Wie wird bösartig bestimmt?", "¿Qué significa benigno?",
+                                     "Est-ce que je dois aller voir un médecin ?", "Devo andare dal dermatologo?"])
+def test_asking_whether_to_go_or_what_benign_means_is_a_question(message: str) -> None:
+    assert check_rules(message).category == "question"
 
 
 @pytest.mark.parametrize("message", EUPHEMISMS)
