@@ -341,7 +341,8 @@ CERTAINTY_AFTER = ["It's harmless for sure, right?", "entonces es benigno seguro
 
 @pytest.mark.parametrize("message", CERTAINTY_AFTER)
 def test_certainty_after_benign_is_a_diagnosis_demand(message: str) -> None:
-    assert (check_rules(message).route, check_rules(message).category) == (Route.DECLINE, "diagnosis")
+    verdict = check_rules(message)
+    assert (verdict.route, verdict.category) == (Route.DECLINE, "diagnosis")
 
 
 @pytest.mark.parametrize("message", ["¿Tengo que ir al médico?", "Wie wird bösartig bestimmt?", "¿Qué significa benigno?",
