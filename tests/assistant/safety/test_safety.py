@@ -98,6 +98,13 @@ def test_every_check_declares_an_action() -> None:
         ("Das ist ein Melanom.", "diagnosis"),
         ("Questo è un melanoma.", "diagnosis"),
         ("Isto é um melanoma.", "diagnosis"),
+        # The share read as the chance of having the class (SmolLM2, Italian, in the chat).
+        ("Il valore di questo è la probabilità di avere davvero Nevo melanocitico (neo).", "diagnosis"),
+        ("The 57% is the probability that you have a mole.", "diagnosis"),
+        ("El 57 % es la probabilidad de tener un lunar.", "diagnosis"),
+        ("Ce chiffre est la probabilité d'avoir un mélanome.", "diagnosis"),
+        ("Das ist die Wahrscheinlichkeit, dass Sie ein Muttermal haben.", "diagnosis"),
+        ("Isto é a probabilidade de ter um sinal.", "diagnosis"),
         ("These new moles are not worrying.", "reassurance"),
         ("Your mole looks harmless.", "reassurance"),
         ("Nothing to worry about.", "reassurance"),
@@ -125,6 +132,9 @@ def test_new_phrasings_in_six_languages_are_found(text: str, kind: str) -> None:
         "It is fine to keep your appointment.",
         "Ein Screening-Ergebnis kann nichts Ernstes ausschließen.",
         "I can't tell you that it is harmless; only a doctor can.",
+        "The 57% is not the chance that you have a mole.",
+        "Il valore 57% non indica la probabilità di avere davvero Nevo melanocitico.",
+        "Chi ha avuto un basalioma ha più probabilità di averne un altro.",
     ],
 )
 def test_hedged_and_negated_sentences_pass(text: str) -> None:
